@@ -186,14 +186,15 @@ export const BillRuleSchema = v.strictObject({
   ...source,
 });
 
-const feeBearer = v.picklist(['buyer', 'merchant']);
-export type FeeBearer = v.InferOutput<typeof feeBearer>;
+export const FeeBearerSchema = v.picklist(['buyer', 'merchant']);
+export type FeeBearer = v.InferOutput<typeof FeeBearerSchema>;
+export const InstallmentProviderSchema = v.picklist(['huabei', 'baitiao']);
 
 export const InstallmentRuleSchema = v.strictObject({
-  provider: v.picklist(['huabei', 'baitiao']),
+  provider: InstallmentProviderSchema,
   name: names,
   periods: known(v.pipe(v.array(v.pipe(count, v.minValue(2))), v.minLength(1))),
-  feeBearers: known(v.array(feeBearer)),
+  feeBearers: known(v.array(FeeBearerSchema)),
   /** Products of the channel the plans ride on. */
   products: v.pipe(v.array(text), v.minLength(1)),
   /** The wire parameters, e.g. `hb_fq_num` and `hb_fq_seller_percent`. */
