@@ -9,17 +9,17 @@ export type { TerminalKind } from '../channels/index.ts';
 
 export interface TerminalEnv {
   /** `window.__wxjs_environment`: 'miniprogram' inside a WeChat mini-program web-view. */
-  readonly wxjsEnvironment?: string;
+  readonly wxjsEnvironment?: string | undefined;
   /** `window.WeixinJSBridge` exists. */
-  readonly hasWeixinBridge?: boolean;
+  readonly hasWeixinBridge?: boolean | undefined;
   /** `window.AlipayJSBridge` exists. */
-  readonly hasAlipayBridge?: boolean;
+  readonly hasAlipayBridge?: boolean | undefined;
   /** `navigator.maxTouchPoints`: iPadOS presents a Mac user agent but has touch points. */
-  readonly maxTouchPoints?: number;
+  readonly maxTouchPoints?: number | undefined;
   /** The token the merchant's own app adds to its web-view user agent (merchant setting). */
-  readonly appToken?: string;
+  readonly appToken?: string | undefined;
   /** The merchant app injected its bridge object into the page. */
-  readonly hasAppBridge?: boolean;
+  readonly hasAppBridge?: boolean | undefined;
 }
 
 export interface TerminalInput {
