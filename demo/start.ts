@@ -17,9 +17,16 @@ const port = Number(process.env.PORT ?? 3000);
 const hostname = process.env.HOST ?? '127.0.0.1';
 
 if (args.has('--watch')) {
-  await build({ root, configFile: `${root}/vite.config.ts`, logLevel: 'warn', build: { watch: {} } });
+  const watcher = await build({ configFile: `${root}/vite.config.ts`, logLevel: 'warn', build: { watch: {} } });
+  // Serve once the first build is out; later builds replace the files in place.
+  await new Promise<void>((resolve) => {
+    if (!('on' in watcher)) return resolve();
+    watcher.on('event', (event: { code: string }) => {
+      if (event.code === 'END') resolve();
+    });
+  });
 } else if (!args.has('--no-build')) {
-  await build({ root, configFile: `${root}/vite.config.ts`, logLevel: 'warn' });
+  await build({ configFile: `${root}/vite.config.ts`, logLevel: 'warn' });
 }
 if (!existsSync(`${dist}/index.html`)) {
   console.error(`No built page in ${dist}: run \`npm run build\` first, or start without --no-build.`);

@@ -1,0 +1,9 @@
+// `npm run bench`: every benchmark, one figure per line (`bench <name>: <number> <unit>`), after a line that says
+// which machine the figures are from. Figures are reported, never asserted: performance is not a timed test.
+
+import { cpus, totalmem } from 'node:os';
+import * as shared from './shared.bench.ts';
+
+const cpu = cpus()[0]?.model ?? 'unknown cpu';
+console.log(`# machine: ${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
+shared.run();
