@@ -46,7 +46,7 @@ export type HostApp =
 export interface Terminal {
   readonly kind: TerminalKind;
   /** What decided the kind, in the order it was considered: `ua:…`, `hint:…`, `env:…`. */
-  readonly evidence: readonly string[];
+  readonly evidence: string[];
   readonly os: OperatingSystem;
   /** Phone or tablet (cannot scan a QR shown on its own screen) versus a desktop. */
   readonly device: 'mobile' | 'desktop';
