@@ -146,6 +146,11 @@ export const CreateOrderSchema = v.pipe(
     creditCardsAllowed: v.optional(v.boolean()),
     webhookUrl: v.optional(v.pipe(v.string(), v.url())),
     allowedOrigins: v.optional(v.array(OriginSchema)),
+    /**
+     * `reject` (the default): a subject some channel of the order would have to change (characters that break it,
+     * over-long) is refused. `clean`: it is cleaned per channel and the changes are reported.
+     */
+    descriptionPolicy: v.optional(v.picklist(['reject', 'clean']), 'reject'),
   }),
   v.check((order) => order.expiresAt === undefined || order.expiresIn === undefined, 'give expiresAt or expiresIn, not both'),
 );

@@ -47,7 +47,8 @@ CREATE TABLE payment_attempts (
   channel_order_no  text NOT NULL,
   channel_trade_no  text,
   amount            bigint NOT NULL CHECK (amount > 0),
-  status            text NOT NULL CHECK (status IN ('created', 'pending', 'unknown', 'succeeded', 'failed', 'closed')),
+  -- duplicate: paid at the channel after another attempt of the order had won; it is to be refunded.
+  status            text NOT NULL CHECK (status IN ('created', 'pending', 'unknown', 'succeeded', 'duplicate', 'failed', 'closed')),
   action            jsonb,
   failure           jsonb,
   paid_at           timestamptz,
