@@ -71,3 +71,37 @@ export function randomNonce(length = 32): string {
 export function unixSeconds(now: number = Date.now()): string {
   return String(Math.floor(now / 1000));
 }
+
+// Keys: PEM (PKCS#1, PKCS#8, SPKI, or a certificate), or bare base64 DER ("no wrapper", as Alipay's key tool
+// writes them).
+
+function bareDer(text: string): Buffer {
+  const der = decodeBase64Strict(text.replace(/\s+/g, ''));
+  if (der === null || der.length === 0) throw new TypeError('key is neither PEM nor base64 DER');
+  return der;
+}
+
+function isPem(text: string): boolean {
+  return text.includes('-----BEGIN ');
+}
+
+export function loadPrivateKey(text: string): KeyObject {
+  if (isPem(text)) return createPrivateKey(text);
+  const der = bareDer(text);
+  // Trying the DER types beats guessing from the base64 prefix (MIIEv… vs MIIEo… only holds for 2048-bit keys).
+  try {
+    return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+  } catch {
+    return createPrivateKey({ key: der, format: 'der', type: 'pkcs1' });
+  }
+}
+
+export function loadPublicKey(text: string): KeyObject {
+  if (isPem(text)) return createPublicKey(text);
+  const der = bareDer(text);
+  try {
+    return createPublicKey({ key: der, format: 'der', type: 'spki' });
+  } catch {
+    return createPublicKey({ key: der, format: 'der', type: 'pkcs1' });
+  }
+}

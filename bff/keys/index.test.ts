@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import forge from 'node-forge';
 import { describe, expect, it } from 'vitest';
 import { ensureDemoCredentials } from '../../demo/credentials.ts';
-import { fromPfx, loadCredentials, privateKey, publicKey } from './index.ts';
+import { loadPrivateKey as privateKey, loadPublicKey as publicKey } from '../channels/crypto-util.ts';
+import { fromPfx, loadCredentials } from './index.ts';
 
 
 function roundTrip(privateKeyObject: import('node:crypto').KeyObject, publicPem: string): boolean {

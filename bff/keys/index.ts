@@ -2,11 +2,12 @@
 // (CASHIER_CREDENTIALS, default .data/credentials). A key field names a file beside the JSON, or `env:NAME` to
 // read the value from the environment. Nothing here is ever put in a response or a log line.
 
-import { X509Certificate, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import forge from 'node-forge';
 import * as v from 'valibot';
+import { loadPrivateKey, loadPublicKey } from '../channels/crypto-util.ts';
 
 const Ref = v.pipe(v.string(), v.minLength(1));
 
@@ -126,8 +127,8 @@ export function loadCredentials(dir: string, env: NodeJS.ProcessEnv = process.en
         miniProgramAppid: wechat.miniProgramAppid,
         appAppid: wechat.appAppid,
         merchantSerialNo: wechat.merchantSerialNo.toUpperCase(),
-        merchantPrivateKey: privateKey(read(wechat.merchantPrivateKey)),
-        platformPublicKeys: new Map(Object.entries(wechat.platformPublicKeys).map(([serial, ref]) => [serial, publicKey(read(ref))])),
+        merchantPrivateKey: loadPrivateKey(read(wechat.merchantPrivateKey)),
+        platformPublicKeys: new Map(Object.entries(wechat.platformPublicKeys).map(([serial, ref]) => [serial, loadPublicKey(read(ref))])),
         apiV3Key: apiV3Key(read(wechat.apiV3Key)),
       },
     }),
@@ -135,8 +136,8 @@ export function loadCredentials(dir: string, env: NodeJS.ProcessEnv = process.en
       alipay: {
         gateway: alipay.gateway,
         appId: alipay.appId,
-        appPrivateKey: privateKey(read(alipay.appPrivateKey)),
-        alipayPublicKey: publicKey(read(alipay.alipayPublicKey)),
+        appPrivateKey: loadPrivateKey(read(alipay.appPrivateKey)),
+        alipayPublicKey: loadPublicKey(read(alipay.alipayPublicKey)),
       },
     }),
     ...(unionpay && { unionpay: unionpayCredentials(unionpay, read, readBytes) }),
@@ -154,7 +155,7 @@ function unionpayCredentials(
     ({ certificate, key } = fromPfx(readBytes(config.signPfx), config.signPfxPassword ? read(config.signPfxPassword).trim() : ''));
   } else if (config.signCertificate && config.signPrivateKey) {
     certificate = read(config.signCertificate);
-    key = privateKey(read(config.signPrivateKey));
+    key = loadPrivateKey(read(config.signPrivateKey));
   } else {
     throw new CredentialsError('unionpay.json needs signPfx, or signCertificate and signPrivateKey');
   }
@@ -177,26 +178,6 @@ export function fromPfx(pfx: Buffer, password: string): { certificate: string; k
   const certBag = p12.getBags({ bagType: certType })[certType]?.[0];
   if (!keyBag?.key || !certBag?.cert) throw new CredentialsError('the .pfx holds no key and certificate');
   return { certificate: forge.pki.certificateToPem(certBag.cert), key: createPrivateKey(forge.pki.privateKeyToPem(keyBag.key)) };
-}
-
-/** A private key from PEM (PKCS#1 or PKCS#8) or bare base64 ("no wrapper", as Alipay's key tool writes it). */
-export function privateKey(text: string): KeyObject {
-  const trimmed = text.trim();
-  if (trimmed.startsWith('-----')) return createPrivateKey(trimmed);
-  const der = Buffer.from(trimmed, 'base64');
-  try {
-    return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
-  } catch {
-    return createPrivateKey({ key: der, format: 'der', type: 'pkcs1' });
-  }
-}
-
-/** A public key from PEM (SPKI, PKCS#1 or a certificate) or bare base64 SPKI. */
-export function publicKey(text: string): KeyObject {
-  const trimmed = text.trim();
-  if (trimmed.includes('BEGIN CERTIFICATE')) return new X509Certificate(trimmed).publicKey;
-  if (trimmed.startsWith('-----')) return createPublicKey(trimmed);
-  return createPublicKey({ key: Buffer.from(trimmed, 'base64'), format: 'der', type: 'spki' });
 }
 
 function apiV3Key(text: string): string {

@@ -2,8 +2,8 @@
 // gateway does, verifying async notifications and sync responses (and signing responses for a sandbox playing
 // Alipay), plus the certificate-mode serial numbers. Rules: channel-protocols.md §2.1–2.3; known answers: A1–A5.
 
-import { createHash, createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
-import { decodeBase64Strict, joinSorted, rsaSha256Sign, rsaSha256Verify } from '../crypto-util.ts';
+import { createHash, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { decodeBase64Strict, joinSorted, loadPrivateKey, loadPublicKey, rsaSha256Sign, rsaSha256Verify } from '../crypto-util.ts';
 
 /** A KeyObject, or key text in any form `loadPrivateKey` / `loadPublicKey` accept. */
 export type AlipayKey = KeyObject | string;
@@ -11,40 +11,8 @@ export type AlipayKey = KeyObject | string;
 /** Form fields as decoded once from the wire; `undefined` means absent. */
 export type AlipayFields = Readonly<Record<string, string | undefined>>;
 
-// ---------------------------------------------------------------------------------------------------------
-// Keys (A3): PEM (PKCS#1, PKCS#8, SPKI, or a certificate) or the bare base64 "no wrapper" files Alipay's
-// key tool writes.
-
-function bareDer(text: string): Buffer {
-  const der = decodeBase64Strict(text.replace(/\s+/g, ''));
-  if (der === null || der.length === 0) throw new TypeError('key is neither PEM nor base64 DER');
-  return der;
-}
-
-function isPem(text: string): boolean {
-  return text.includes('-----BEGIN ');
-}
-
-export function loadPrivateKey(text: string): KeyObject {
-  if (isPem(text)) return createPrivateKey(text);
-  const der = bareDer(text);
-  // Trying the DER types beats guessing from the base64 prefix (MIIEv… vs MIIEo… only holds for 2048-bit keys).
-  try {
-    return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
-  } catch {
-    return createPrivateKey({ key: der, format: 'der', type: 'pkcs1' });
-  }
-}
-
-export function loadPublicKey(text: string): KeyObject {
-  if (isPem(text)) return createPublicKey(text);
-  const der = bareDer(text);
-  try {
-    return createPublicKey({ key: der, format: 'der', type: 'spki' });
-  } catch {
-    return createPublicKey({ key: der, format: 'der', type: 'pkcs1' });
-  }
-}
+// Keys (A3): PEM or the bare base64 "no wrapper" files Alipay's key tool writes; the loaders live in crypto-util.
+export { loadPrivateKey, loadPublicKey } from '../crypto-util.ts';
 
 function privateKeyOf(key: AlipayKey): KeyObject {
   return typeof key === 'string' ? loadPrivateKey(key) : key;
