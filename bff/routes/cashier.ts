@@ -12,6 +12,7 @@ import type { Deps } from '../deps.ts';
 import { ApiError } from '../errors.ts';
 import { bearer, parseJson, parseWith } from '../http.ts';
 import { pay, optionsFor } from '../payments/pay.ts';
+import { refreshOrder } from '../payments/refresh.ts';
 import { attemptsOf } from '../store/attempts.ts';
 import { getOrderById, merchantById, type MerchantRow, type OrderRow } from '../store/orders.ts';
 import { sessionOrderId } from '../store/sessions.ts';
@@ -37,7 +38,12 @@ const QueryEvidenceSchema = v.strictObject({
   appChannels: v.optional(v.pipe(v.string(), v.maxLength(200))),
 });
 
+/** At most one channel query per order this often, however often a page asks (channels rate-limit queries). */
+const REFRESH_INTERVAL_MS = 2000;
+
 export function cashierApi(deps: Deps) {
+  // Per process: a second BFF process may query once more, which the channels tolerate.
+  const lastRefresh = new Map<string, number>();
   const session = createMiddleware<Env>(async (c, next) => {
     const token = bearer(c);
     const orderId = token ? await sessionOrderId(deps.db, token) : undefined;
@@ -106,6 +112,19 @@ export function cashierApi(deps: Deps) {
         return c.json(result, 201);
       })
       .get('/status', async (c) => c.json(await status(deps, c.get('order').id)))
+      // The widget saw the customer come back (or they pressed "I have paid"): ask the channel now, not later.
+      .post('/status/refresh', async (c) => {
+        const order = c.get('order');
+        const last = lastRefresh.get(order.id) ?? 0;
+        if (Date.now() - last >= REFRESH_INTERVAL_MS) {
+          if (lastRefresh.size > 10_000) {
+            for (const [id, at] of lastRefresh) if (Date.now() - at >= REFRESH_INTERVAL_MS) lastRefresh.delete(id);
+          }
+          lastRefresh.set(order.id, Date.now());
+          await refreshOrder(deps, order.id);
+        }
+        return c.json(await status(deps, order.id));
+      })
       .get('/status/stream', (c) =>
         streamSSE(c, async (stream) => {
           // One cheap indexed read a second while the customer watches; an event only when something changed.
