@@ -139,7 +139,9 @@ export function ensureDemoCredentials(dataDir: string, sandboxUrl: string): { cr
   // UnionPay: a root and a middle CA, the sandbox's signing certificate under them, and the merchant's certificate.
   const root = certificate('Sandbox UnionPay Root', undefined, { ca: true, serial: '01' });
   const middle = certificate('Sandbox UnionPay OCA1', root, { ca: true, serial: '02' });
-  const signer = certificate('Sandbox UnionPay Signer', middle, { ca: false, serial: `01${randomBytes(5).toString('hex')}` });
+  // UnionPay's CN shape `041@<org>@<identity>@<serial>` with the test environment's identity (U1): verifyMessage
+  // accepts only UnionPay's signer identities, so the sandbox's answers must carry one.
+  const signer = certificate('041@Z00000000@00040000:SIGN@00000001', middle, { ca: false, serial: `01${randomBytes(5).toString('hex')}` });
   const merchantCert = certificate('Sandbox Merchant', middle, { ca: false, serial: `01${randomBytes(5).toString('hex')}` });
   const merId = `777${digits(12)}`;
   write('unionpay-sign-cert.pem', merchantCert.certificate);

@@ -67,6 +67,11 @@ export interface AttemptRef {
   /** When the attempt was created (UnionPay queries need the original txnTime). */
   readonly createdAt: Date;
   readonly product: string;
+  /**
+   * When the attempt stops being payable at the channel (what pay sent as UnionPay's payTimeout). Optional: a
+   * channel that cannot close an unpaid order uses it to confirm a close once the expiry has passed.
+   */
+  readonly expiresAt?: Date | undefined;
 }
 
 export interface ChannelAdapter {

@@ -20,6 +20,7 @@ export async function closeOrder(deps: Deps, order: OrderRow): Promise<{ order: 
           channelOrderNo: attempt.channel_order_no,
           channelTradeNo: attempt.channel_trade_no ?? undefined,
           createdAt: new Date(attempt.created_at),
+          expiresAt: new Date(attempt.expires_at),
           product: attempt.product,
         })
       : ({ kind: 'unknown', reason: `no adapter for ${attempt.channel}` } as const);

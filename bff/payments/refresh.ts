@@ -52,6 +52,7 @@ export async function refreshOrder(deps: Deps, orderId: string): Promise<OrderRo
       channelOrderNo: attempt.channel_order_no,
       channelTradeNo: attempt.channel_trade_no ?? undefined,
       createdAt: new Date(attempt.created_at),
+      expiresAt: new Date(attempt.expires_at),
       product: attempt.product,
     });
     // Status comes only from the trade layer; communication and business failures leave things as they are.

@@ -149,16 +149,26 @@ describe('order numbers', () => {
     expect(orderNumberProblems('cmb', '2026112612AB')).toEqual(['has characters outside [0-9]']);
   });
 
-  it('generates 20-character numbers that fit every channel in use, unique and time-ordered', () => {
+  it('generates 20-character numbers that fit every channel in use: Beijing time to the second, then random', () => {
     const now = new Date('2026-11-26T16:30:05Z'); // 2026-11-27 00:30:05 Beijing
-    const main: ChannelId[] = ['wechatpay', 'alipay', 'unionpay', 'qqwallet'];
+    const main: ChannelId[] = ['wechatpay', 'alipay', 'unionpay'];
+    // A seeded generator as the random source makes the run repeatable: uniqueness is checked without luck.
+    let seed = 7;
+    const sequence = (size: number) =>
+      Uint8Array.from({ length: size }, () => {
+        seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+        return seed >>> 23;
+      });
     const seen = new Set<string>();
     for (let i = 0; i < 2000; i++) {
-      const number = newChannelOrderNumber(main, now);
+      const number = newChannelOrderNumber(main, now, sequence);
       expect(number).toMatch(/^261127003005[0-9A-Z]{8}$/);
       seen.add(number);
     }
     expect(seen.size).toBe(2000);
+    // Letters are used when every channel takes them; rejection sampling keeps bytes 252–255 out.
+    expect(newChannelOrderNumber(main, now, () => new Uint8Array(20).fill(35))).toBe('261127003005ZZZZZZZZ');
+    expect(newChannelOrderNumber(main, now, (size) => new Uint8Array(size).fill(255).map((b, i) => (i === size - 1 ? 1 : b)))).toMatch(/^2611270030051/);
   });
 
   it('falls back to digits when a channel takes only digits or does not say', () => {

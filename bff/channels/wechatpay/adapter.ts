@@ -1,0 +1,353 @@
+// The WeChat Pay API v3 adapter: prepay per product, query by out_trade_no and close, signed as WeChat requires and
+// with every answer's signature checked before a byte of it is believed (channel-protocols.md §1.1–1.3, §1.6–1.7).
+// It talks to whatever `credentials.gateway` names: https://api.mch.weixin.qq.com in production, the sandbox in tests.
+
+import ky, { isTimeoutError, type AfterResponseHook, type KyInstance } from 'ky';
+import { RULEBOOK } from '../../../shared/channels/index.ts';
+import { fromChannelAmount, isCurrency, toChannelAmount } from '../../../shared/money/index.ts';
+import type { PayAction } from '../../../shared/schemas/index.ts';
+import type { OperatingSystem } from '../../../shared/terminal/index.ts';
+import type { WechatpayCredentials } from '../../keys/index.ts';
+import { unixSeconds } from '../crypto-util.ts';
+import type { HttpOptions } from '../index.ts';
+import type { AttemptRef, ChannelAdapter, CloseOutcome, PayOutcome, PayRequest, TradeResult, TradeState } from '../types.ts';
+import { appPayParameters, authorization, jsapiPayParameters, verifyResponse } from './crypto.ts';
+
+const RULES = RULEBOOK.wechatpay;
+
+/** Codes after which WeChat may or may not have acted: the attempt stays unknown until a query says (DESIGN §6). */
+const UNKNOWN_CODES: readonly string[] = [...(RULES.query.unknownCodes === 'unknown' ? ['SYSTEM_ERROR'] : RULES.query.unknownCodes)];
+
+/** The mini-program page of ours that calls wx.requestPayment with the parameters below. */
+export const MINIPROGRAM_PAY_PATH = '/pages/cashier/pay';
+
+/**
+ * RFC 3339 in Beijing time, `yyyy-MM-DDTHH:mm:ss+08:00` (§1.7): the same instant, written at +08:00. Milliseconds are
+ * dropped (WeChat's format has none), which moves the expiry earlier, never later, than the attempt's.
+ */
+export function beijingRfc3339(at: Date): string {
+  const seconds = Math.floor(at.getTime() / 1000) * 1000;
+  return `${new Date(seconds + 8 * 3_600_000).toISOString().slice(0, 19)}+08:00`;
+}
+
+/** h5_info.type takes iOS, Android or Wap (§1.6); any other system, HarmonyOS included, is a mobile web page. */
+export function h5Type(os: OperatingSystem | undefined): 'iOS' | 'Android' | 'Wap' {
+  if (os === 'ios') return 'iOS';
+  if (os === 'android') return 'Android';
+  return 'Wap';
+}
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/;
+
+function parseTime(value: unknown): Date | undefined {
+  if (typeof value !== 'string' || !RFC3339.test(value)) return undefined;
+  const at = new Date(value);
+  return Number.isNaN(at.getTime()) ? undefined : at;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// HTTP
+
+/** One exchange with WeChat, reduced to what the three result layers need. */
+type Exchange =
+  /** No answer at all: timeout, refused connection, reset. */
+  | { readonly kind: 'transport'; readonly reason: string }
+  /** An answer whose signature does not check: it may not come from WeChat, so it says nothing. */
+  | { readonly kind: 'unverified'; readonly reason: string }
+  | { readonly kind: 'answer'; readonly status: number; readonly json: unknown; readonly requestId: string };
+
+interface WechatError {
+  readonly code: string;
+  readonly message: string;
+  /** Whether WeChat may still have acted (5xx, SYSTEM_ERROR, rate limiting): then nothing is final. */
+  readonly unknown: boolean;
+}
+
+/** For our logs and WeChat's support, who ask for the Request-ID; never shown to the customer. */
+function traced(error: WechatError, requestId: string): string {
+  return `${error.code}: ${error.message}${requestId ? ` (Request-ID ${requestId})` : ''}`;
+}
+
+function errorOf(status: number, json: unknown): WechatError {
+  const code = isRecord(json) && typeof json.code === 'string' ? json.code : `HTTP_${status}`;
+  const message = isRecord(json) && typeof json.message === 'string' ? json.message : `HTTP ${status}`;
+  // 429 FREQUENCY_LIMITED can come from a re-entrant call while the customer is paying (WeChat's own explanation
+  // in its community), so it does not prove the call was not taken. Anything not 4xx is not a refusal either.
+  const unknown = status >= 500 || status === 429 || status < 400 || UNKNOWN_CODES.includes(code);
+  return { code, message, unknown };
+}
+
+interface Client {
+  exchange(method: 'GET' | 'POST', path: string, body?: string): Promise<Exchange>;
+}
+
+function client(credentials: WechatpayCredentials, http: HttpOptions): Client {
+  const now = () => http.now?.() ?? new Date();
+  const base = credentials.gateway.replace(/\/+$/, '');
+  const api: KyInstance = ky.create({
+    timeout: http.timeoutMs,
+    // Statuses are WeChat's answers, mapped below; only transport failures throw.
+    throwHttpErrors: false,
+    retry: { limit: 0 },
+    // WeChat's API pages list `Accept: application/json` as required; the User-Agent names us in its logs.
+    headers: { Accept: 'application/json', 'User-Agent': 'unified-cashier (wechatpay-apiv3)' },
+    ...(http.fetch ? { fetch: http.fetch } : {}),
+  });
+  const readRetries = Math.max(0, http.readRetries);
+  // With throwHttpErrors off ky would not retry a 5xx; a read asks again on one while it has retries left.
+  const retryServerErrors: AfterResponseHook = (_request, _options, response, state) =>
+    response.status >= 500 && state.retryCount < readRetries ? ky.retry() : undefined;
+
+  return {
+    async exchange(method, path, body) {
+      const url = `${base}${path}`;
+      const sent = new URL(url);
+      // Signed exactly as sent: path plus query, no scheme or host (§1.1); a fresh nonce and timestamp per try.
+      const sign = () =>
+        authorization({
+          mchid: credentials.mchid,
+          serialNo: credentials.merchantSerialNo,
+          privateKey: credentials.merchantPrivateKey,
+          method,
+          url: `${sent.pathname}${sent.search}`,
+          body: body ?? '',
+          timestamp: unixSeconds(now().getTime()),
+        });
+      let response: Response;
+      let text: string;
+      try {
+        response = await api(url, {
+          method,
+          headers: { Authorization: sign(), ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+          ...(body === undefined ? {} : { body }),
+          // Only reads repeat; a prepay or close that timed out may have been taken, so it is never re-sent blindly.
+          ...(method === 'GET'
+            ? {
+                retry: { limit: readRetries, methods: ['get'], retryOnTimeout: true },
+                hooks: {
+                  beforeRetry: [({ request }) => void request.headers.set('Authorization', sign())],
+                  afterResponse: [retryServerErrors],
+                },
+              }
+            : {}),
+        });
+        text = await response.text();
+      } catch (error) {
+        return { kind: 'transport', reason: isTimeoutError(error) ? `no answer within ${http.timeoutMs} ms` : `network error: ${(error as Error).message}` };
+      }
+      const verdict = verifyResponse(
+        {
+          timestamp: response.headers.get('Wechatpay-Timestamp') ?? undefined,
+          nonce: response.headers.get('Wechatpay-Nonce') ?? undefined,
+          signature: response.headers.get('Wechatpay-Signature') ?? undefined,
+          serial: response.headers.get('Wechatpay-Serial') ?? undefined,
+          body: text,
+        },
+        credentials.platformPublicKeys,
+        Number(unixSeconds(now().getTime())),
+      );
+      if (!verdict.ok) return { kind: 'unverified', reason: `HTTP ${response.status} answer not verifiable (${verdict.reason})` };
+      let json: unknown;
+      try {
+        json = text === '' ? undefined : JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
+      return { kind: 'answer', status: response.status, json, requestId: response.headers.get('Request-ID') ?? '' };
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Pay
+
+type Plan =
+  | { readonly ok: true; readonly endpoint: 'native' | 'h5' | 'jsapi' | 'app'; readonly appid: string; readonly extra: Record<string, unknown> }
+  | { readonly ok: false; readonly outcome: PayOutcome };
+
+const refuse = (code: string, message: string): Plan => ({ ok: false, outcome: { kind: 'failed', code, message } });
+
+/** Which endpoint and appid a product uses, and its product-specific fields (§1.6); what we lack fails here. */
+function plan(credentials: WechatpayCredentials, request: PayRequest): Plan {
+  const openid = request.payer?.openid;
+  switch (request.product) {
+    case 'native':
+      return { ok: true, endpoint: 'native', appid: credentials.appid, extra: {} };
+    case 'h5': {
+      const ip = request.payer?.ip;
+      if (!ip) return refuse('payer_ip_required', 'H5 pay needs the payer’s IP address (scene_info.payer_client_ip)');
+      return {
+        ok: true,
+        endpoint: 'h5',
+        appid: credentials.appid,
+        extra: { scene_info: { payer_client_ip: ip, h5_info: { type: h5Type(request.payer?.os) } } },
+      };
+    }
+    case 'jsapi':
+      if (!openid) return refuse('openid_required', 'JSAPI pay needs the payer’s openid under the official account');
+      return { ok: true, endpoint: 'jsapi', appid: credentials.appid, extra: { payer: { openid } } };
+    case 'miniprogram':
+      if (!credentials.miniProgramAppid) return refuse('appid_not_configured', 'no mini-program appid is configured for WeChat Pay');
+      if (!openid) return refuse('openid_required', 'mini-program pay needs the payer’s openid under the mini-program');
+      // Mini-program pay is the JSAPI endpoint with the mini-program's appid (§1.6).
+      return { ok: true, endpoint: 'jsapi', appid: credentials.miniProgramAppid, extra: { payer: { openid } } };
+    case 'app':
+      if (!credentials.appAppid) return refuse('appid_not_configured', 'no mobile app appid is configured for WeChat Pay');
+      return { ok: true, endpoint: 'app', appid: credentials.appAppid, extra: {} };
+    default:
+      return refuse('unsupported_product', `WeChat Pay has no product ${JSON.stringify(request.product)}`);
+  }
+}
+
+function actionOf(
+  credentials: WechatpayCredentials,
+  request: PayRequest,
+  appid: string,
+  json: unknown,
+  now: Date,
+): PayAction | undefined {
+  if (!isRecord(json)) return undefined;
+  const timeStamp = unixSeconds(now.getTime());
+  const prepayId = typeof json.prepay_id === 'string' && json.prepay_id !== '' ? json.prepay_id : undefined;
+  switch (request.product) {
+    case 'native':
+      return typeof json.code_url === 'string' && json.code_url !== ''
+        ? { kind: 'qr', codeUrl: json.code_url, expiresAt: request.expiresAt.toISOString() }
+        : undefined;
+    case 'h5': {
+      if (typeof json.h5_url !== 'string' || !URL.canParse(json.h5_url)) return undefined;
+      // WeChat sends the customer back to redirect_url after paying or cancelling (§1.6).
+      const url = request.returnUrl ? `${json.h5_url}&redirect_url=${encodeURIComponent(request.returnUrl)}` : json.h5_url;
+      return { kind: 'redirect', url };
+    }
+    case 'jsapi':
+      if (!prepayId) return undefined;
+      return {
+        kind: 'jsapi',
+        bridge: 'WeixinJSBridge',
+        parameters: { ...jsapiPayParameters({ appId: appid, prepayId, privateKey: credentials.merchantPrivateKey, timeStamp }) },
+      };
+    case 'miniprogram': {
+      if (!prepayId) return undefined;
+      // wx.requestPayment takes no appId, but the mini-program's appid is line 1 of what paySign signs (§1.6).
+      const { appId: _signed, ...parameters } = jsapiPayParameters({ appId: appid, prepayId, privateKey: credentials.merchantPrivateKey, timeStamp });
+      return { kind: 'miniprogram', path: MINIPROGRAM_PAY_PATH, parameters };
+    }
+    case 'app':
+      if (!prepayId) return undefined;
+      return {
+        kind: 'app',
+        channel: 'wechatpay',
+        parameters: { ...appPayParameters({ appId: appid, mchid: credentials.mchid, prepayId, privateKey: credentials.merchantPrivateKey, timeStamp }) },
+      };
+    default:
+      return undefined;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Query
+
+const TRADE_STATES = RULES.query.tradeStates;
+
+/** The rulebook's table (§1.7); a state it does not list is pending, never guessed final. */
+function tradeStateOf(channelState: string): TradeState {
+  if (TRADE_STATES === 'unknown') return 'pending';
+  for (const state of ['succeeded', 'pending', 'closed', 'failed'] as const) {
+    if (TRADE_STATES[state].includes(channelState)) return state;
+  }
+  return TRADE_STATES.otherwise;
+}
+
+function tradeOf(credentials: WechatpayCredentials, attempt: AttemptRef, json: unknown): TradeResult | string {
+  if (!isRecord(json) || typeof json.trade_state !== 'string' || json.trade_state === '') return 'answer without trade_state';
+  // An answer about another order or merchant is not an answer about this one.
+  if (json.out_trade_no !== attempt.channelOrderNo) return 'answer about another out_trade_no';
+  if (json.mchid !== undefined && json.mchid !== credentials.mchid) return 'answer about another mchid';
+  const state = tradeStateOf(json.trade_state);
+  const amount = isRecord(json.amount) ? json.amount : {};
+  let total: number | undefined;
+  if (amount.total !== undefined) {
+    try {
+      total = fromChannelAmount(amount.total, 'fen', 'CNY', 'amount.total');
+    } catch {
+      return 'answer with an invalid amount.total';
+    }
+  }
+  // A success is only worth something with its amount, which the caller cross-checks (DESIGN §8).
+  if (state === 'succeeded' && total === undefined) return 'success answer without amount.total';
+  const currency = isCurrency(amount.currency) ? amount.currency : undefined;
+  const paidAt = parseTime(json.success_time);
+  const channelTradeNo = typeof json.transaction_id === 'string' && json.transaction_id !== '' ? json.transaction_id : undefined;
+  return { state, channelState: json.trade_state, channelTradeNo, amount: total, currency, paidAt };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+export function wechatpayAdapter(credentials: WechatpayCredentials, http: HttpOptions): ChannelAdapter {
+  const wechat = client(credentials, http);
+  const now = () => http.now?.() ?? new Date();
+  const mchidQuery = `mchid=${encodeURIComponent(credentials.mchid)}`;
+  const orderPath = (no: string) => `/v3/pay/transactions/out-trade-no/${encodeURIComponent(no)}`;
+
+  return {
+    id: 'wechatpay',
+
+    async pay(request) {
+      if (request.currency !== 'CNY') return { kind: 'failed', code: 'unsupported_currency', message: 'WeChat Pay takes CNY only' };
+      const chosen = plan(credentials, request);
+      if (!chosen.ok) return chosen.outcome;
+      const body = JSON.stringify({
+        appid: chosen.appid,
+        mchid: credentials.mchid,
+        description: request.description,
+        out_trade_no: request.channelOrderNo,
+        time_expire: beijingRfc3339(request.expiresAt),
+        ...(request.attach === undefined ? {} : { attach: request.attach }),
+        notify_url: request.notifyUrl,
+        amount: { total: toChannelAmount(request.amount, 'fen', 'CNY'), currency: 'CNY' },
+        ...chosen.extra,
+      });
+      const answer = await wechat.exchange('POST', `/v3/pay/transactions/${chosen.endpoint}`, body);
+      if (answer.kind !== 'answer') return { kind: 'unknown', reason: answer.reason };
+      if (answer.status === 200) {
+        const action = actionOf(credentials, request, chosen.appid, answer.json, now());
+        return action ? { kind: 'action', action } : { kind: 'unknown', reason: 'HTTP 200 answer without the expected field' };
+      }
+      const error = errorOf(answer.status, answer.json);
+      return error.unknown ? { kind: 'unknown', reason: traced(error, answer.requestId) } : { kind: 'failed', code: error.code, message: error.message };
+    },
+
+    // Always by out_trade_no: WeChat finds unpaid orders by it only, and it is ours from the start (§1.6).
+    async query(attempt) {
+      const answer = await wechat.exchange('GET', `${orderPath(attempt.channelOrderNo)}?${mchidQuery}`);
+      if (answer.kind !== 'answer') return { layer: 'communication', ok: false, reason: answer.reason };
+      if (answer.status === 200) {
+        const trade = tradeOf(credentials, attempt, answer.json);
+        return typeof trade === 'string' ? { layer: 'communication', ok: false, reason: trade } : { layer: 'trade', ok: true, trade };
+      }
+      const error = errorOf(answer.status, answer.json);
+      if (answer.status === 404 && error.code === 'ORDER_NOT_EXIST') {
+        return { layer: 'trade', ok: true, trade: { state: 'not-found', channelState: 'ORDER_NOT_EXIST' } };
+      }
+      return { layer: 'business', ok: false, code: error.code, message: error.message, unknown: error.unknown };
+    },
+
+    async close(attempt): Promise<CloseOutcome> {
+      const body = JSON.stringify({ mchid: credentials.mchid });
+      const answer = await wechat.exchange('POST', `${orderPath(attempt.channelOrderNo)}/close`, body);
+      if (answer.kind !== 'answer') return { kind: 'unknown', reason: answer.reason };
+      if (answer.status === 204 || answer.status === 200) return { kind: 'closed' };
+      const error = errorOf(answer.status, answer.json);
+      // ORDER_PAID per the reference (§1.6); ORDERPAID is the same answer as API v2 spelled it.
+      if (error.code === 'ORDER_PAID' || error.code === 'ORDERPAID') return { kind: 'paid' };
+      if (error.code === 'ORDER_CLOSED') return { kind: 'closed' };
+      // ORDER_NOT_EXIST included: no confirmation that nothing can be paid, so a query decides.
+      return { kind: 'unknown', reason: traced(error, answer.requestId) };
+    },
+  };
+}

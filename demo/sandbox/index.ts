@@ -1,0 +1,96 @@
+// The sandbox app: each channel's real API paths and customer pages, mounted on one origin (their real paths do
+// not collide), and a control page listing the channel orders with pay / fail / abandon buttons and the log of
+// notifications sent.
+
+import { Hono } from 'hono';
+import type { SandboxSecrets } from '../credentials.ts';
+import { alipaySandbox } from './alipay/index.ts';
+import { Notifier } from './notifier.ts';
+import { OrderBook } from './order-book.ts';
+import { formatFen, html, page } from './pages.ts';
+import { SANDBOX_CHANNELS, SandboxClock, type ChannelSandbox, type SandboxChannelId, type SandboxContext } from './types.ts';
+import { unionpaySandbox } from './unionpay/index.ts';
+import { wechatpaySandbox } from './wechatpay/index.ts';
+
+const CHANNELS: Record<SandboxChannelId, (context: SandboxContext) => ChannelSandbox> = {
+  wechatpay: wechatpaySandbox,
+  alipay: alipaySandbox,
+  unionpay: unionpaySandbox,
+};
+
+export interface SandboxOptions {
+  readonly secrets: SandboxSecrets;
+  readonly publicUrl: string;
+  /** A JSON file to keep the channel orders in across restarts. */
+  readonly stateFile?: string | undefined;
+  /** Compresses the channels' notification retry ladders (0.001: a day in under two minutes). */
+  readonly timeScale?: number | undefined;
+  readonly now?: (() => Date) | undefined;
+  readonly fetch?: typeof fetch | undefined;
+}
+
+export function createSandbox(options: SandboxOptions) {
+  const context: SandboxContext = {
+    secrets: options.secrets,
+    orders: new OrderBook(options.stateFile),
+    notifier: new Notifier({
+      ...(options.timeScale === undefined ? {} : { timeScale: options.timeScale }),
+      ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+    }),
+    publicUrl: options.publicUrl,
+    clock: new SandboxClock(options.now),
+  };
+  const channels = Object.fromEntries(SANDBOX_CHANNELS.map((id) => [id, CHANNELS[id](context)])) as Record<SandboxChannelId, ChannelSandbox>;
+
+  const app = new Hono();
+  app.get('/', (c) => c.html(controlPage(context)));
+  app.get('/control/orders', (c) => c.json(context.orders.list()));
+  app.get('/control/notifications', (c) => c.json(context.notifier.log));
+  app.post('/control/:channel/:key/:outcome', async (c) => {
+    const channel = c.req.param('channel');
+    const outcome = c.req.param('outcome');
+    if (!(SANDBOX_CHANNELS as readonly string[]).includes(channel) || !['pay', 'fail', 'abandon'].includes(outcome)) {
+      return c.json({ error: 'unknown channel or outcome' }, 404);
+    }
+    const sandbox = channels[channel as SandboxChannelId];
+    const key = c.req.param('key');
+    if (!context.orders.get(sandbox.id, key)) return c.json({ error: 'unknown order' }, 404);
+    await sandbox[outcome as 'pay' | 'fail' | 'abandon'](key);
+    return c.req.header('accept')?.includes('text/html') ? c.redirect('/', 303) : c.json(context.orders.get(sandbox.id, key));
+  });
+  for (const id of SANDBOX_CHANNELS) app.route('/', channels[id].app);
+  return { app, context, channels, stop: () => context.notifier.stop() };
+}
+
+function controlPage(context: SandboxContext): string {
+  const rows = context.orders.list().map(
+    (order) => html`<tr>
+<td>${order.channel}<br><code>${order.product}</code></td>
+<td><code>${order.key}</code></td>
+<td>${formatFen(order.amount)}</td>
+<td>${order.status}</td>
+<td>${
+      order.status === 'pending'
+        ? ['pay', 'fail', 'abandon'].map(
+            (outcome) => html`<form class="inline" method="post" action="/control/${order.channel}/${order.key}/${outcome}"><button type="submit">${outcome}</button></form>`,
+          )
+        : ''
+    }</td>
+</tr>`,
+  );
+  const deliveries = context.notifier.log
+    .slice(-50)
+    .reverse()
+    .map(
+      (delivery) =>
+        html`<tr><td>${delivery.at}</td><td>${delivery.channel}</td><td><code>${delivery.orderKey}</code></td><td>#${delivery.attempt}</td><td>${delivery.status ?? delivery.error ?? ''}</td><td>${delivery.acknowledged ? 'acknowledged' : 'not acknowledged'}</td></tr>`,
+    );
+  return page(
+    'Channel sandbox',
+    html`<h1>Channel sandbox</h1>
+<div class="card"><h2>Channel orders</h2>
+<table><thead><tr><th>channel</th><th>order</th><th>amount</th><th>status</th><th></th></tr></thead><tbody>${rows}</tbody></table></div>
+<div class="card"><h2>Notifications sent</h2>
+<table><thead><tr><th>at</th><th>channel</th><th>order</th><th>try</th><th>answer</th><th></th></tr></thead><tbody>${deliveries}</tbody></table></div>`,
+  );
+}
