@@ -24,9 +24,16 @@ export default defineConfig({
   },
   projects: [{ name: 'chromium', use: { browserName: 'chromium' } }],
   webServer: {
-    command: 'node --import tsx demo/start.ts --no-build',
+    // The demo as `npm start` runs it (sandbox, BFF, page), from an empty data directory, on ports of its own.
+    command: 'node --import tsx demo/start.ts --no-build --reset',
     url: `http://127.0.0.1:${port}/`,
-    env: { PORT: String(port), HOST: '127.0.0.1' },
+    env: {
+      PORT: String(port),
+      BFF_PORT: String(port + 1),
+      SANDBOX_PORT: String(port + 2),
+      HOST: '127.0.0.1',
+      DATA_DIR: 'test-results/e2e-data',
+    },
     reuseExistingServer: false,
     timeout: 60_000,
   },

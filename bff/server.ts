@@ -1,0 +1,117 @@
+// The BFF process: configuration from the environment, the store (PGlite under the data directory, or PostgreSQL
+// with DATABASE_URL), merchants from a JSON file, channel adapters from the credentials directory, and the Hono
+// app on @hono/node-server. `node --import tsx bff/server.ts` runs it alone; demo/start.ts runs it with the rest.
+
+import { mkdirSync, readFileSync, existsSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { serve, type ServerType } from '@hono/node-server';
+import * as v from 'valibot';
+import { MerchantSettingsSchema } from '../shared/schemas/index.ts';
+import { createApp } from './app.ts';
+import { createAdapters, DEFAULT_HTTP, type HttpOptions } from './channels/index.ts';
+import type { Deps } from './deps.ts';
+import { jsonLogger, type Logger } from './errors.ts';
+import { loadCredentials } from './keys/index.ts';
+import { openDb, type Db } from './store/db.ts';
+import { createMerchant } from './store/orders.ts';
+
+export const MerchantConfigSchema = v.strictObject({
+  id: v.pipe(v.string(), v.regex(/^mch_[a-z0-9_]{1,40}$/)),
+  name: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
+  /** The secret key itself, or `env:NAME`. Only its hash reaches the database. */
+  apiKey: v.pipe(v.string(), v.minLength(20)),
+  settings: MerchantSettingsSchema,
+  allowedOrigins: v.optional(v.array(v.pipe(v.string(), v.url())), []),
+  webhookUrl: v.optional(v.pipe(v.string(), v.url())),
+});
+export type MerchantConfig = v.InferInput<typeof MerchantConfigSchema>;
+
+export interface BffOptions {
+  readonly dataDir: string;
+  readonly port: number;
+  readonly hostname: string;
+  readonly databaseUrl?: string | undefined;
+  readonly credentialsDir?: string | undefined;
+  readonly merchantsFile?: string | undefined;
+  readonly publicUrl?: string | undefined;
+  readonly http?: HttpOptions | undefined;
+  readonly log?: Logger | undefined;
+  readonly env?: NodeJS.ProcessEnv | undefined;
+}
+
+export interface RunningBff {
+  readonly url: string;
+  readonly deps: Deps;
+  readonly server: ServerType;
+  close(): Promise<void>;
+}
+
+export async function startBff(options: BffOptions): Promise<RunningBff> {
+  const env = options.env ?? process.env;
+  const log = options.log ?? jsonLogger;
+  mkdirSync(options.dataDir, { recursive: true });
+  const db = await openDb(options.databaseUrl ? { databaseUrl: options.databaseUrl } : { dataDir: join(options.dataDir, 'pglite') });
+  await loadMerchants(db, options.merchantsFile ?? join(options.dataDir, 'merchants.json'), env);
+  const credentials = loadCredentials(options.credentialsDir ?? join(options.dataDir, 'credentials'), env);
+
+  let url = options.publicUrl ?? '';
+  const deps: Deps = {
+    db,
+    adapters: createAdapters(credentials, options.http ?? DEFAULT_HTTP),
+    get publicUrl() {
+      return url;
+    },
+    now: () => new Date(),
+    log,
+  };
+  const app = createApp(deps);
+  const server = serve({ fetch: app.fetch, port: options.port, hostname: options.hostname });
+  await new Promise<void>((ready) => server.once('listening', () => ready()));
+  const address = server.address() as AddressInfo;
+  url ||= `http://${options.hostname}:${address.port}`;
+  log({ level: 'info', message: 'BFF listening', url, store: db.engine, channels: Object.keys(deps.adapters) });
+  return {
+    url,
+    deps,
+    server,
+    close: async () => {
+      await new Promise<void>((done) => server.close(() => done()));
+      await db.close();
+    },
+  };
+}
+
+async function loadMerchants(db: Db, file: string, env: NodeJS.ProcessEnv): Promise<void> {
+  if (!existsSync(file)) return;
+  const parsed = v.safeParse(v.array(MerchantConfigSchema), JSON.parse(readFileSync(file, 'utf8')));
+  if (!parsed.success) {
+    const issue = parsed.issues[0];
+    throw new Error(`${file}: ${v.getDotPath(issue) ?? ''} ${issue.message}`);
+  }
+  for (const merchant of parsed.output) {
+    const apiKey = merchant.apiKey.startsWith('env:') ? env[merchant.apiKey.slice(4)] : merchant.apiKey;
+    if (!apiKey) throw new Error(`${file}: ${merchant.id}'s apiKey names an unset environment variable`);
+    await createMerchant(db, {
+      id: merchant.id,
+      name: merchant.name,
+      apiKey,
+      settings: merchant.settings,
+      allowedOrigins: merchant.allowedOrigins,
+      ...(merchant.webhookUrl ? { webhookUrl: merchant.webhookUrl } : {}),
+    });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const running = await startBff({
+    dataDir: resolve(process.env.DATA_DIR ?? '.data'),
+    port: Number(process.env.PORT ?? 8787),
+    hostname: process.env.HOST ?? '127.0.0.1',
+    databaseUrl: process.env.DATABASE_URL,
+    credentialsDir: process.env.CASHIER_CREDENTIALS,
+    merchantsFile: process.env.CASHIER_MERCHANTS,
+    publicUrl: process.env.PUBLIC_URL,
+  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void running.close().then(() => process.exit(0)));
+}
