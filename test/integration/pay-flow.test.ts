@@ -121,6 +121,32 @@ describe('paying through the BFF and the sandbox', () => {
     ]);
   });
 
+  it('streams the status as server-sent events until the order is final', async () => {
+    const { token } = await newSession();
+    await cashier(token, '/pay', UA.pc, { optionId: 'alipay:precreate' });
+    const response = await fetch(`${bff.url}/cashier/v1/status/stream`, { headers: { authorization: `Bearer ${token}` } });
+    expect(response.headers.get('content-type')).toContain('text/event-stream');
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    const read = async (until: string) => {
+      while (!text.includes(until)) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += value;
+      }
+    };
+    await read('"status":"paying"');
+    expect(text).toMatch(/^event: status\ndata: .*"status":"paying"/m);
+    // The customer scans and pays; the widget reports they are back, and the stream carries the success.
+    const [order] = sandbox.sandbox.context.orders.list().filter((o) => o.channel === 'alipay');
+    await sandbox.sandbox.channels.alipay.pay(order!.key);
+    await cashier(token, '/status/refresh', UA.pc, {});
+    await read('"status":"succeeded"');
+    expect(text).toContain('"status":"succeeded"');
+    const { done } = await reader.read();
+    expect(done).toBe(true);
+  });
+
   it('a second tap on the same option reuses the channel order', async () => {
     const { token } = await newSession();
     const first = await cashier(token, '/pay', UA.pc, { optionId: 'alipay:precreate' });
