@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import { isRuleError } from '../errors/index.ts';
+import { formatBeijingRfc3339, formatBeijingStamp, formatBeijingTime, parseBeijingStamp, parseBeijingTime } from './beijing-time.ts';
 import {
   CHANNEL_IDS,
   ChannelRulesSchema,
@@ -235,5 +236,23 @@ describe('time rules in Beijing time', () => {
     expect(billAvailableAt('bestpay', '2026-11-26')).toEqual(new Date('2026-11-26T17:00:00Z'));
     expect(billAvailableAt('jdpay', '2026-11-26')).toBe('unknown');
     expect(() => billAvailableAt('wechatpay', '2026-02-30')).toThrow(/not a date/);
+  });
+});
+
+describe('Beijing wall-clock formats', () => {
+  const at = new Date('2026-12-31T16:00:00.999Z'); // 2027-01-01 00:00:00.999 Beijing
+
+  it('writes the three channel formats, dropping sub-seconds', () => {
+    expect(formatBeijingTime(at)).toBe('2027-01-01 00:00:00');
+    expect(formatBeijingStamp(at)).toBe('20270101000000');
+    expect(formatBeijingRfc3339(at)).toBe('2027-01-01T00:00:00+08:00');
+  });
+
+  it('reads them back only when they name a real calendar second', () => {
+    expect(parseBeijingTime('2027-01-01 00:00:00')).toEqual(new Date('2026-12-31T16:00:00Z'));
+    expect(parseBeijingStamp('20260501120007')).toEqual(new Date('2026-05-01T04:00:07Z'));
+    expect(parseBeijingTime('2026-02-30 12:00:00')).toBeUndefined();
+    expect(parseBeijingStamp('20260501240000')).toBeUndefined();
+    expect(parseBeijingStamp(20260501120007)).toBeUndefined();
   });
 });

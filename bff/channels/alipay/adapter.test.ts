@@ -10,7 +10,7 @@ import type { AlipayCredentials } from '../../keys/index.ts';
 import type { HttpOptions } from '../index.ts';
 import type { AttemptRef, ChannelAdapter, PayOutcome, PayRequest } from '../types.ts';
 import { alipayAdapter } from './adapter.ts';
-import { formatBeijingTime, parseBeijingTime } from './beijing-time.ts';
+import { formatBeijingTime, parseBeijingTime } from '../../../shared/channels/beijing-time.ts';
 import { verifyParams } from './crypto.ts';
 
 let sandbox: TestSandbox;

@@ -8,7 +8,7 @@ import { formatYuan, parseYuan } from '../../../shared/money/index.ts';
 import type { AlipayCredentials } from '../../keys/index.ts';
 import type { HttpOptions } from '../index.ts';
 import type { AttemptRef, ChannelAdapter, CloseOutcome, PayOutcome, PayRequest, QueryOutcome, TradeState } from '../types.ts';
-import { formatBeijingTime, parseBeijingTime } from './beijing-time.ts';
+import { formatBeijingTime, parseBeijingTime } from '../../../shared/channels/beijing-time.ts';
 import { alipayGateway, type AlipayGateway, type GatewayAnswer } from './gateway.ts';
 
 /** The rulebook's products (shared/channels) and the Alipay method and product_code behind each (§2.4). */

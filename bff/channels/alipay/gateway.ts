@@ -5,7 +5,7 @@
 import ky from 'ky';
 import type { AlipayCredentials } from '../../keys/index.ts';
 import type { HttpOptions } from '../index.ts';
-import { formatBeijingTime } from './beijing-time.ts';
+import { formatBeijingTime } from '../../../shared/channels/beijing-time.ts';
 import { responseSignedContent, signParams, verifyResponse } from './crypto.ts';
 
 /** What the gateway said, as far as we can trust it. */

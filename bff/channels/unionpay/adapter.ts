@@ -10,7 +10,8 @@ import type { UnionpayCredentials } from '../../keys/index.ts';
 import type { HttpOptions } from '../index.ts';
 import type { AttemptRef, ChannelAdapter, CloseOutcome, PayOutcome, PayRequest, QueryOutcome, TradeState } from '../types.ts';
 import { sign, toForm, verifyMessage } from './crypto.ts';
-import { beijingStamp, paidAtOf, parseAnswer, reqReservedOf, txnTimeFromOrderNumber } from './wire.ts';
+import { formatBeijingStamp } from '../../../shared/channels/beijing-time.ts';
+import { paidAtOf, parseAnswer, reqReservedOf, txnTimeFromOrderNumber } from './wire.ts';
 
 export const UNIONPAY_PATHS = {
   front: '/gateway/api/frontTransReq.do',
@@ -115,7 +116,7 @@ export function unionpayAdapter(credentials: UnionpayCredentials, http: HttpOpti
         orderId: request.channelOrderNo,
         txnTime,
         // After payTimeout the gateway refuses to take the payment, and a query's answer is final (§3.3).
-        payTimeout: beijingStamp(request.expiresAt),
+        payTimeout: formatBeijingStamp(request.expiresAt),
         backUrl: request.notifyUrl,
         frontUrl: front ? request.returnUrl : undefined,
         reqReserved: reqReservedOf(request.attach),
@@ -167,7 +168,7 @@ export function unionpayAdapter(credentials: UnionpayCredentials, http: HttpOpti
       accessType: '0',
       orderId: attempt.channelOrderNo,
       // For a number without a time (never one we paid with), the attempt's creation is the best record left.
-      txnTime: txnTimeFromOrderNumber(attempt.channelOrderNo) ?? beijingStamp(attempt.createdAt),
+      txnTime: txnTimeFromOrderNumber(attempt.channelOrderNo) ?? formatBeijingStamp(attempt.createdAt),
     });
     const sent = await send(UNIONPAY_PATHS.query, fields, Math.max(0, http.readRetries));
     if (!sent.ok) return { layer: 'communication', ok: false, reason: sent.reason };

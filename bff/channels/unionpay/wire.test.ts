@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { newChannelOrderNumber } from '../../../shared/channels/index.ts';
-import { beijingStamp, paidAtOf, parseAnswer, parseBeijingStamp, reqReservedOf, txnTimeFromOrderNumber } from './wire.ts';
+import { formatBeijingStamp, parseBeijingStamp } from '../../../shared/channels/beijing-time.ts';
+import { paidAtOf, parseAnswer, reqReservedOf, txnTimeFromOrderNumber } from './wire.ts';
 
 describe('parseAnswer (raw k=v&… synchronous answers)', () => {
   it('keeps values as sent: "+", "/", "=" and CRLF are data, nothing is URL-decoded', () => {
@@ -23,8 +24,8 @@ describe('parseAnswer (raw k=v&… synchronous answers)', () => {
 
 describe('Beijing stamps', () => {
   it('writes Beijing wall-clock time, dropping (never rounding) milliseconds', () => {
-    expect(beijingStamp(new Date('2026-05-01T15:59:59.999Z'))).toBe('20260501235959');
-    expect(beijingStamp(new Date('2026-12-31T16:00:00.000Z'))).toBe('20270101000000');
+    expect(formatBeijingStamp(new Date('2026-05-01T15:59:59.999Z'))).toBe('20260501235959');
+    expect(formatBeijingStamp(new Date('2026-12-31T16:00:00.000Z'))).toBe('20270101000000');
   });
 
   it('reads only real calendar seconds', () => {

@@ -3,8 +3,8 @@
 // from our channel order number, so a query can name the original transaction (channel-protocols.md §3.1, §3.3).
 
 import type { UnionpayFields } from './crypto.ts';
+import { formatBeijingStamp, parseBeijingStamp } from '../../../shared/channels/beijing-time.ts';
 
-const BEIJING_OFFSET_MS = 8 * 60 * 60 * 1000;
 
 /**
  * Parses a synchronous answer (appTransReq, backTransReq, queryTrans). Unlike notifications, these bodies are
@@ -45,25 +45,6 @@ function topLevelEquals(pair: string): number {
     else if (character === '=' && depth === 0) return i;
   }
   return -1;
-}
-
-/** `YYYYMMDDhhmmss` in Beijing time (txnTime, payTimeout); sub-second parts are dropped, never rounded up. */
-export function beijingStamp(at: Date): string {
-  return new Date(Math.floor(at.getTime() / 1000) * 1000 + BEIJING_OFFSET_MS)
-    .toISOString()
-    .slice(0, 19)
-    .replace(/[-T:]/g, '');
-}
-
-/** The instant of a `YYYYMMDDhhmmss` Beijing stamp; undefined unless it names a real calendar second. */
-export function parseBeijingStamp(stamp: string): Date | undefined {
-  const match = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(stamp);
-  if (!match) return undefined;
-  const [year, month, day, hour, minute, second] = match.slice(1).map(Number) as [number, number, number, number, number, number];
-  const utc = Date.UTC(year, month - 1, day, hour, minute, second);
-  const at = new Date(utc - BEIJING_OFFSET_MS);
-  // Date.UTC rolls 31 Feb over into March: a stamp that does not format back to itself is not a real time.
-  return beijingStamp(at) === stamp ? at : undefined;
 }
 
 /**

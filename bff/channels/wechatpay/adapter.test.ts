@@ -11,8 +11,9 @@ import { startTestSandbox, type TestSandbox } from '../../../demo/sandbox/testin
 import type { WechatpayCredentials } from '../../keys/index.ts';
 import type { HttpOptions } from '../index.ts';
 import type { AttemptRef, ChannelAdapter, PayRequest } from '../types.ts';
-import { beijingRfc3339, h5Type, wechatpayAdapter } from './adapter.ts';
+import { h5Type, wechatpayAdapter } from './adapter.ts';
 import { invokeMessage, parseAuthorization, requestMessage, signResponse, verify } from './crypto.ts';
+import { formatBeijingRfc3339 } from '../../../shared/channels/beijing-time.ts';
 
 interface Sent {
   readonly url: string;
@@ -117,7 +118,7 @@ describe('time_expire and h5_info.type', () => {
     ['2028-02-28T16:00:00.000Z', '2028-02-29T00:00:00+08:00'],
     ['2026-03-01T03:04:05.000+08:00', '2026-03-01T03:04:05+08:00'],
   ])('%s is %s in Beijing time', (instant, expected) => {
-    expect(beijingRfc3339(new Date(instant))).toBe(expected);
+    expect(formatBeijingRfc3339(new Date(instant))).toBe(expected);
   });
 
   it.each([
@@ -144,7 +145,7 @@ describe('pay', () => {
       mchid: credentials.mchid,
       description: 'Celadon tea set',
       out_trade_no: payRequest.channelOrderNo,
-      time_expire: beijingRfc3339(payRequest.expiresAt),
+      time_expire: formatBeijingRfc3339(payRequest.expiresAt),
       attach: 'cart-42',
       notify_url: 'https://bff.example/notify/wechatpay',
       amount: { total: 12_800, currency: 'CNY' },

@@ -12,6 +12,7 @@ import { unixSeconds } from '../crypto-util.ts';
 import type { HttpOptions } from '../index.ts';
 import type { AttemptRef, ChannelAdapter, CloseOutcome, PayOutcome, PayRequest, TradeResult, TradeState } from '../types.ts';
 import { appPayParameters, authorization, jsapiPayParameters, verifyResponse } from './crypto.ts';
+import { formatBeijingRfc3339 } from '../../../shared/channels/beijing-time.ts';
 
 const RULES = RULEBOOK.wechatpay;
 
@@ -20,15 +21,6 @@ const UNKNOWN_CODES: readonly string[] = [...(RULES.query.unknownCodes === 'unkn
 
 /** The mini-program page of ours that calls wx.requestPayment with the parameters below. */
 export const MINIPROGRAM_PAY_PATH = '/pages/cashier/pay';
-
-/**
- * RFC 3339 in Beijing time, `yyyy-MM-DDTHH:mm:ss+08:00` (§1.7): the same instant, written at +08:00. Milliseconds are
- * dropped (WeChat's format has none), which moves the expiry earlier, never later, than the attempt's.
- */
-export function beijingRfc3339(at: Date): string {
-  const seconds = Math.floor(at.getTime() / 1000) * 1000;
-  return `${new Date(seconds + 8 * 3_600_000).toISOString().slice(0, 19)}+08:00`;
-}
 
 /** h5_info.type takes iOS, Android or Wap (§1.6); any other system, HarmonyOS included, is a mobile web page. */
 export function h5Type(os: OperatingSystem | undefined): 'iOS' | 'Android' | 'Wap' {
@@ -306,7 +298,7 @@ export function wechatpayAdapter(credentials: WechatpayCredentials, http: HttpOp
         mchid: credentials.mchid,
         description: request.description,
         out_trade_no: request.channelOrderNo,
-        time_expire: beijingRfc3339(request.expiresAt),
+        time_expire: formatBeijingRfc3339(request.expiresAt),
         ...(request.attach === undefined ? {} : { attach: request.attach }),
         notify_url: request.notifyUrl,
         amount: { total: toChannelAmount(request.amount, 'fen', 'CNY'), currency: 'CNY' },

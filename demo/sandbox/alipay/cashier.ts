@@ -2,7 +2,7 @@
 // behind a face-to-face QR code, the error page the gateway shows a bad browser request, and what the pay / fail /
 // abandon buttons do. Plain server-rendered HTML (pages.ts), every value escaped.
 
-import { formatBeijingTime } from '../../../bff/channels/alipay/beijing-time.ts';
+import { formatBeijingTime } from '../../../shared/channels/beijing-time.ts';
 import type { SandboxOrder } from '../order-book.ts';
 import { customerButtons, formatFen, html, page, type Html } from '../pages.ts';
 import type { Failure } from './protocol.ts';

@@ -3,7 +3,7 @@
 // App SDK does with an APP order string (POST /pay/alipay/app). They answer with the result codes the real ones give.
 
 import { formatYuan } from '../../../shared/money/index.ts';
-import { formatBeijingTime, parseBeijingTime } from '../../../bff/channels/alipay/beijing-time.ts';
+import { formatBeijingTime, parseBeijingTime } from '../../../shared/channels/beijing-time.ts';
 import { signResponse, verifyParams } from '../../../bff/channels/alipay/crypto.ts';
 import type { SandboxOrder } from '../order-book.ts';
 import type { SandboxContext } from '../types.ts';

@@ -4,7 +4,7 @@
 
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatBeijingTime } from '../../../bff/channels/alipay/beijing-time.ts';
+import { formatBeijingTime } from '../../../shared/channels/beijing-time.ts';
 import { verifyNotify, verifyResponse } from '../../../bff/channels/alipay/crypto.ts';
 import type { AlipayCredentials } from '../../../bff/keys/index.ts';
 import { startTestSandbox, type TestSandbox } from '../testing.ts';

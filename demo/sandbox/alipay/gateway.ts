@@ -4,7 +4,7 @@
 
 import { generateKeyPairSync } from 'node:crypto';
 import type { Context } from 'hono';
-import { formatBeijingTime, parseBeijingTime } from '../../../bff/channels/alipay/beijing-time.ts';
+import { formatBeijingTime, parseBeijingTime } from '../../../shared/channels/beijing-time.ts';
 import { formatYuan } from '../../../shared/money/index.ts';
 import { signContent, verifyParams } from '../../../bff/channels/alipay/crypto.ts';
 import type { SandboxOrder } from '../order-book.ts';

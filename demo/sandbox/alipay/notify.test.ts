@@ -5,7 +5,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { formatBeijingTime } from '../../../bff/channels/alipay/beijing-time.ts';
+import { formatBeijingTime } from '../../../shared/channels/beijing-time.ts';
 import { signContent, verifyNotify, verifyResponse } from '../../../bff/channels/alipay/crypto.ts';
 import { rsaSha256Verify } from '../../../bff/channels/crypto-util.ts';
 import type { AlipayCredentials } from '../../../bff/keys/index.ts';

@@ -4,7 +4,7 @@
 
 import { RULEBOOK, UNKNOWN } from '../../../shared/channels/index.ts';
 import { formatYuan } from '../../../shared/money/index.ts';
-import { formatBeijingTime } from '../../../bff/channels/alipay/beijing-time.ts';
+import { formatBeijingTime } from '../../../shared/channels/beijing-time.ts';
 import { signNotify } from '../../../bff/channels/alipay/crypto.ts';
 import type { SandboxOrder } from '../order-book.ts';
 import type { SandboxContext } from '../types.ts';

@@ -3,7 +3,7 @@
 // §2.4, §2.6, §2.7). Business-field problems are 40004 ACQ.* refusals, as the real gateway answers them.
 
 import { formatYuan } from '../../../shared/money/index.ts';
-import { parseBeijingTime } from '../../../bff/channels/alipay/beijing-time.ts';
+import { addDays, fromBeijing, parseBeijingTime, toBeijing } from '../../../shared/channels/beijing-time.ts';
 import { business, type Failure } from './protocol.ts';
 
 /** The pay methods the sandbox serves and the product codes each accepts (the first is the default, if any). */
@@ -90,8 +90,7 @@ function expiryOf(biz: Readonly<Record<string, unknown>>, method: PayMethod, now
     const match = typeof biz.timeout_express === 'string' ? /^(?:([1-9][0-9]*)([mhd])|1c)$/.exec(biz.timeout_express) : null;
     if (!match) return business.invalidParameter('timeout_express must be like 90m, 2h, 15d or 1c');
     if (match[1] === undefined) {
-      const beijing = now.getTime() + 8 * 3_600_000;
-      return new Date(beijing - (beijing % 86_400_000) + 86_400_000 - 8 * 3_600_000);
+      return fromBeijing(addDays(toBeijing(now), 1));
     }
     const unit = match[2] === 'm' ? 60_000 : match[2] === 'h' ? 3_600_000 : 86_400_000;
     const at = now.getTime() + Number(match[1]) * unit;

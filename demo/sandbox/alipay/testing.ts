@@ -2,7 +2,7 @@
 // rules (channel-protocols.md §2.1) rather than by the adapter, so the sandbox's own tests do not lean on it.
 
 import type { KeyObject } from 'node:crypto';
-import { formatBeijingTime } from '../../../bff/channels/alipay/beijing-time.ts';
+import { formatBeijingTime } from '../../../shared/channels/beijing-time.ts';
 import { signParams } from '../../../bff/channels/alipay/crypto.ts';
 import type { AlipayCredentials } from '../../../bff/keys/index.ts';
 

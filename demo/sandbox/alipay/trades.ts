@@ -4,7 +4,7 @@
 
 import { randomInt } from 'node:crypto';
 import { formatYuan } from '../../../shared/money/index.ts';
-import { formatBeijingTime } from '../../../bff/channels/alipay/beijing-time.ts';
+import { formatBeijingTime } from '../../../shared/channels/beijing-time.ts';
 import type { SandboxOrder } from '../order-book.ts';
 import type { SandboxContext } from '../types.ts';
 import { business, type Failure } from './protocol.ts';

@@ -9,24 +9,8 @@ import { RULEBOOK, UNKNOWN, clearingDay } from '../../../shared/channels/index.t
 import type { SandboxOrder } from '../order-book.ts';
 import type { ChannelSandbox, SandboxContext } from '../types.ts';
 import { gatewayPage, outcomePage, paidPage, refusedPage } from './gateway-pages.ts';
-import {
-  CONSUME_APP,
-  CONSUME_FRONT,
-  DECLINED,
-  QUERY,
-  RESP,
-  TIMED_OUT,
-  checkEnvelope,
-  checkFields,
-  checkRequest,
-  echo,
-  parseStamp,
-  rawAnswer,
-  refusal,
-  signAnswer,
-  stamp,
-  type Rejection,
-} from './messages.ts';
+import { CONSUME_APP, CONSUME_FRONT, DECLINED, QUERY, RESP, TIMED_OUT, checkEnvelope, checkFields, checkRequest, echo, rawAnswer, refusal, signAnswer, type Rejection } from './messages.ts';
+import { formatBeijingStamp, parseBeijingStamp } from '../../../shared/channels/beijing-time.ts';
 
 const NOTIFY = RULEBOOK.unionpay.notification;
 const LADDER: readonly number[] = NOTIFY.retryLadderSeconds === UNKNOWN ? [] : NOTIFY.retryLadderSeconds;
@@ -39,7 +23,7 @@ export function unionpaySandbox(context: SandboxContext): ChannelSandbox {
 
   /** An unpaid order whose payTimeout has passed on the channel's clock can no longer be paid (§3.3). */
   function expireIfDue(order: SandboxOrder): SandboxOrder {
-    const payTimeout = order.details.payTimeout ? parseStamp(order.details.payTimeout) : undefined;
+    const payTimeout = order.details.payTimeout ? parseBeijingStamp(order.details.payTimeout) : undefined;
     if (order.status === 'pending' && payTimeout && now().getTime() >= payTimeout.getTime()) {
       order.details.origRespCode = TIMED_OUT.respCode;
       order.details.origRespMsg = TIMED_OUT.respMsg;
@@ -88,8 +72,8 @@ export function unionpaySandbox(context: SandboxContext): ChannelSandbox {
     const paidAt = now();
     const day = clearingDay('unionpay', paidAt);
     order.details.traceNo = digits(6);
-    order.details.traceTime = (order.details.txnTime ?? stamp(paidAt)).slice(4);
-    order.details.settleDate = day === UNKNOWN ? stamp(paidAt).slice(4, 8) : day.slice(5).replace('-', '');
+    order.details.traceTime = (order.details.txnTime ?? formatBeijingStamp(paidAt)).slice(4);
+    order.details.settleDate = day === UNKNOWN ? formatBeijingStamp(paidAt).slice(4, 8) : day.slice(5).replace('-', '');
     order.details.origRespCode = RESP.success.respCode;
     order.details.origRespMsg = RESP.success.respMsg;
     context.orders.update(order, { status: 'paid', paidAt: paidAt.toISOString() });
@@ -124,7 +108,7 @@ export function unionpaySandbox(context: SandboxContext): ChannelSandbox {
 
   function newOrder(fields: Record<string, string>, product: 'gateway' | 'wap' | 'app'): SandboxOrder {
     const created = now();
-    const payTimeout = fields.payTimeout ? parseStamp(fields.payTimeout) : undefined;
+    const payTimeout = fields.payTimeout ? parseBeijingStamp(fields.payTimeout) : undefined;
     const details: Record<string, string> = {
       txnTime: fields.txnTime ?? '',
       encoding: fields.encoding ?? 'UTF-8',
@@ -133,7 +117,7 @@ export function unionpaySandbox(context: SandboxContext): ChannelSandbox {
     };
     if (fields.payTimeout) details.payTimeout = fields.payTimeout;
     if (fields.reqReserved) details.reqReserved = fields.reqReserved;
-    if (product === 'app') details.tn = `${digits(2)}${stamp(created).slice(2)}${digits(7)}`;
+    if (product === 'app') details.tn = `${digits(2)}${formatBeijingStamp(created).slice(2)}${digits(7)}`;
     return {
       channel: 'unionpay',
       key: fields.orderId ?? '',
@@ -144,7 +128,7 @@ export function unionpaySandbox(context: SandboxContext): ChannelSandbox {
       // A consume carries no description; the control page shows what there is.
       description: `UnionPay ${product} consume`,
       // queryId: 21 digits, like U3's `78` + yyMMddHHmmss + 7 digits.
-      tradeNo: `${digits(2)}${stamp(created).slice(2)}${digits(7)}`,
+      tradeNo: `${digits(2)}${formatBeijingStamp(created).slice(2)}${digits(7)}`,
       createdAt: created.toISOString(),
       expiresAt: payTimeout?.toISOString(),
       notifyUrl: fields.backUrl,

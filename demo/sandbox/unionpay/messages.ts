@@ -4,6 +4,7 @@
 
 import { certId, sign, verifyWithKey, type UnionpayFields } from '../../../bff/channels/unionpay/crypto.ts';
 import type { SandboxSecrets } from '../../credentials.ts';
+import { parseBeijingStamp } from '../../../shared/channels/beijing-time.ts';
 
 type Secrets = SandboxSecrets['unionpay'];
 
@@ -38,21 +39,6 @@ export const TIMED_OUT: Rejection = { respCode: '01', respMsg: '交易失败[订
  * repeat the original txnTime.
  */
 export const TXN_TIME_WINDOW_MS = 10 * 60_000;
-
-const BEIJING_OFFSET_MS = 8 * 60 * 60 * 1000;
-
-/** `YYYYMMDDhhmmss`, Beijing time. */
-export function stamp(at: Date): string {
-  return new Date(at.getTime() + BEIJING_OFFSET_MS).toISOString().slice(0, 19).replace(/[-T:]/g, '');
-}
-
-export function parseStamp(text: string): Date | undefined {
-  const match = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(text);
-  if (!match) return undefined;
-  const parts = match.slice(1).map(Number) as [number, number, number, number, number, number];
-  const at = new Date(Date.UTC(parts[0], parts[1] - 1, parts[2], parts[3], parts[4], parts[5]) - BEIJING_OFFSET_MS);
-  return stamp(at) === text ? at : undefined;
-}
 
 /** What a transaction request must say, per endpoint (§3.1, §3.3). */
 export interface Expectation {
@@ -116,7 +102,7 @@ export function checkFields(fields: Record<string, string>, expect: Expectation,
   if (fields.bizType !== expect.bizType) return reject(RESP.format, 'bizType无效');
   if (fields.accessType !== '0') return reject(RESP.format, 'accessType无效[沙箱仅支持商户直连接入0]');
   if (!ORDER_ID.test(fields.orderId ?? '')) return reject(RESP.format, 'orderId格式错误[8-32位数字字母]');
-  const txnTime = parseStamp(fields.txnTime ?? '');
+  const txnTime = parseBeijingStamp(fields.txnTime ?? '');
   if (!txnTime) return reject(RESP.format, 'txnTime无效');
   if (expect.kind === 'query') return { ok: true, fields };
 
@@ -128,7 +114,7 @@ export function checkFields(fields: Record<string, string>, expect: Expectation,
   if (!URL_PATTERN.test(fields.backUrl ?? '')) return reject(RESP.format, 'backUrl无效');
   if (expect.kind === 'front' && !URL_PATTERN.test(fields.frontUrl ?? '')) return reject(RESP.format, 'frontUrl无效');
   if (present('payTimeout')) {
-    const payTimeout = parseStamp(fields.payTimeout ?? '');
+    const payTimeout = parseBeijingStamp(fields.payTimeout ?? '');
     if (!payTimeout) return reject(RESP.format, 'payTimeout无效');
     // After payTimeout the gateway refuses the order (official demo comment on payTimeout).
     if (payTimeout.getTime() <= now.getTime()) return reject(RESP.format, 'payTimeout无效[已超时]');

@@ -8,7 +8,8 @@ import { randomNonce, unixSeconds } from '../../../bff/channels/crypto-util.ts';
 import { aeadEncrypt, signResponse } from '../../../bff/channels/wechatpay/crypto.ts';
 import type { Notification } from '../notifier.ts';
 import type { SandboxOrder } from '../order-book.ts';
-import { rfc3339Beijing, type WechatpayEnv } from './protocol.ts';
+import { formatBeijingRfc3339 } from '../../../shared/channels/beijing-time.ts';
+import type { WechatpayEnv } from './protocol.ts';
 import { CHANNEL, transactionOf } from './transactions.ts';
 
 const RULES = RULEBOOK.wechatpay.notification;
@@ -27,7 +28,7 @@ export function successNotificationBody(env: WechatpayEnv, order: SandboxOrder):
   });
   return JSON.stringify({
     id: randomUUID(),
-    create_time: rfc3339Beijing(env.clock.now()),
+    create_time: formatBeijingRfc3339(env.clock.now()),
     resource_type: 'encrypt-resource',
     event_type: 'TRANSACTION.SUCCESS',
     summary: '支付成功',

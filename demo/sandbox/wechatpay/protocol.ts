@@ -8,6 +8,7 @@ import { unixSeconds } from '../../../bff/channels/crypto-util.ts';
 import { MAX_CLOCK_SKEW_SECONDS, parseAuthorization, requestMessage, signResponse, verify } from '../../../bff/channels/wechatpay/crypto.ts';
 import type { SandboxSecrets } from '../../credentials.ts';
 import type { SandboxClock } from '../types.ts';
+import { formatBeijingStamp } from '../../../shared/channels/beijing-time.ts';
 
 export type WechatpaySecrets = SandboxSecrets['wechatpay'];
 
@@ -122,30 +123,20 @@ function digits(count: number): string {
   return out;
 }
 
-/** `yyyyMMddHHmmss` in Beijing time. */
-function beijingStamp(at: Date): string {
-  return rfc3339Beijing(at).slice(0, 19).replace(/[-T:]/g, '');
-}
-
 /** `wx` + Beijing time to the second + 22 hex characters: the 36-character shape of WeChat's examples (§1.6). */
 export function newPrepayId(at: Date): string {
   let tail = '';
   for (const byte of randomBytes(22)) tail += HEX[byte % 16];
-  return `wx${beijingStamp(at)}${tail}`;
+  return `wx${formatBeijingStamp(at)}${tail}`;
 }
 
 /** 28 digits, `4200000…` + date, the shape of WeChat transaction ids. */
 export function newTransactionId(at: Date): string {
-  return `42000${digits(5)}${beijingStamp(at).slice(0, 8)}${digits(10)}`;
+  return `42000${digits(5)}${formatBeijingStamp(at).slice(0, 8)}${digits(10)}`;
 }
 
 export function requestId(): string {
   return randomBytes(18).toString('hex').toUpperCase();
-}
-
-/** RFC 3339 in Beijing time, `yyyy-MM-DDTHH:mm:ss+08:00`, as WeChat writes success_time and create_time (§1.7). */
-export function rfc3339Beijing(at: Date): string {
-  return `${new Date(at.getTime() + 8 * 3_600_000).toISOString().slice(0, 19)}+08:00`;
 }
 
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;

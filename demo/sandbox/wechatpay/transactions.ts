@@ -5,7 +5,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { RULEBOOK } from '../../../shared/channels/index.ts';
 import type { OrderBook, SandboxOrder } from '../order-book.ts';
-import { newPrepayId, newTransactionId, parseRfc3339, rfc3339Beijing, type ErrorBody, type WechatpayEnv } from './protocol.ts';
+import { formatBeijingRfc3339 } from '../../../shared/channels/beijing-time.ts';
+import { newPrepayId, newTransactionId, parseRfc3339, type ErrorBody, type WechatpayEnv } from './protocol.ts';
 
 export const CHANNEL = 'wechatpay';
 
@@ -307,7 +308,7 @@ export function transactionOf(order: SandboxOrder): Record<string, unknown> {
     out_trade_no: order.key,
     ...(paid ? { payer: { openid: details.payerOpenid } } : {}),
     promotion_detail: [],
-    ...(paid && order.paidAt !== undefined ? { success_time: rfc3339Beijing(new Date(order.paidAt)) } : {}),
+    ...(paid && order.paidAt !== undefined ? { success_time: formatBeijingRfc3339(new Date(order.paidAt)) } : {}),
     trade_state: state,
     trade_state_desc: TRADE_STATE_DESC[state],
     ...(paid || state === 'PAYERROR' ? { trade_type: details.tradeType } : {}),
