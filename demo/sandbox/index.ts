@@ -5,6 +5,8 @@
 import { Hono } from 'hono';
 import type { SandboxSecrets } from '../credentials.ts';
 import { alipaySandbox } from './alipay/index.ts';
+import * as v from 'valibot';
+import { FaultBook, FaultScriptSchema } from './faults.ts';
 import { Notifier } from './notifier.ts';
 import { OrderBook } from './order-book.ts';
 import { formatFen, html, page } from './pages.ts';
@@ -30,10 +32,13 @@ export interface SandboxOptions {
 }
 
 export function createSandbox(options: SandboxOptions) {
+  const faults = new FaultBook();
   const context: SandboxContext = {
     secrets: options.secrets,
     orders: new OrderBook(options.stateFile),
+    faults,
     notifier: new Notifier({
+      faults,
       ...(options.timeScale === undefined ? {} : { timeScale: options.timeScale }),
       ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
     }),
@@ -46,6 +51,17 @@ export function createSandbox(options: SandboxOptions) {
   app.get('/', (c) => c.html(controlPage(context)));
   app.get('/control/orders', (c) => c.json(context.orders.list()));
   app.get('/control/notifications', (c) => c.json(context.notifier.log));
+  app.get('/control/faults', (c) => c.json(faults.list()));
+  // A fault script for one channel order, or (`default/default`) for every order made from now on; JSON or a form.
+  app.post('/control/faults/:channel/:key', async (c) => {
+    const form = c.req.header('content-type')?.includes('application/json') ? await c.req.json() : scriptFromForm(await c.req.parseBody());
+    const parsed = v.safeParse(FaultScriptSchema, form);
+    if (!parsed.success) return c.json({ error: parsed.issues[0].message, field: v.getDotPath(parsed.issues[0]) }, 400);
+    const { channel, key } = c.req.param();
+    if (channel === 'default') faults.setDefault(Object.keys(parsed.output).length > 0 ? parsed.output : undefined);
+    else faults.set(channel, key, parsed.output);
+    return c.req.header('accept')?.includes('text/html') ? c.redirect('/', 303) : c.json(parsed.output);
+  });
   app.post('/control/:channel/:key/:outcome', async (c) => {
     const channel = c.req.param('channel');
     const outcome = c.req.param('outcome');
@@ -60,6 +76,16 @@ export function createSandbox(options: SandboxOptions) {
   });
   for (const id of SANDBOX_CHANNELS) app.route('/', channels[id].app);
   return { app, context, channels, stop: () => context.notifier.stop() };
+}
+
+/** The control page's fault form: empty fields are left out, numbers and checkboxes typed. */
+function scriptFromForm(form: Record<string, unknown>): Record<string, unknown> {
+  const script: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(form)) {
+    if (typeof value !== 'string' || value === '' || name === 'channel' || name === 'key') continue;
+    script[name] = value === 'true' ? true : /^\d+(\.\d+)?$/.test(value) ? Number(value) : value;
+  }
+  return script;
 }
 
 function controlPage(context: SandboxContext): string {
@@ -90,6 +116,22 @@ function controlPage(context: SandboxContext): string {
     html`<h1>Channel sandbox</h1>
 <div class="card"><h2>Channel orders</h2>
 <table><thead><tr><th>channel</th><th>order</th><th>amount</th><th>status</th><th></th></tr></thead><tbody>${rows}</tbody></table></div>
+<div class="card"><h2>Fault script</h2>
+<p>For one order (its number) or, left empty, for every order made from now on.</p>
+<form method="post" action="/control/faults/default/default" id="faults">
+<label>Channel <select name="channel"><option value="default">every order</option>${SANDBOX_CHANNELS.map((id) => html`<option value="${id}">${id}</option>`)}</select></label>
+<label>Order <input name="key" size="22"></label><br>
+<label><input type="checkbox" name="drop" value="true"> drop notifications</label>
+<label>duplicate × <input name="duplicate" size="3"></label>
+<label>delay s <input name="delaySeconds" size="4"></label>
+<label>reorder within s <input name="reorderSeconds" size="4"></label><br>
+<label><input type="checkbox" name="forgeSignature" value="true"> forge signature</label>
+<label>report amount <input name="changeAmount" size="6"></label>
+<label>queries fail <select name="queryFailure"><option value=""></option><option>5xx</option><option>timeout</option></select> × <input name="queryFailures" size="3"></label>
+<label><input type="checkbox" name="successAfterExpiry" value="true"> success after expiry</label>
+<label><input type="checkbox" name="probe" value="true"> WeChat signature probe</label>
+<button type="submit">Set</button>
+</form></div>
 <div class="card"><h2>Notifications sent</h2>
 <table><thead><tr><th>at</th><th>channel</th><th>order</th><th>try</th><th>answer</th><th></th></tr></thead><tbody>${deliveries}</tbody></table></div>`,
   );

@@ -4,6 +4,7 @@
 
 import type { Hono } from 'hono';
 import type { SandboxSecrets } from '../credentials.ts';
+import type { FaultBook } from './faults.ts';
 import type { Notifier } from './notifier.ts';
 import type { OrderBook } from './order-book.ts';
 
@@ -14,6 +15,8 @@ export interface SandboxContext {
   readonly secrets: SandboxSecrets;
   readonly orders: OrderBook;
   readonly notifier: Notifier;
+  /** Scripted faults per order: delivery faults are the notifier's; the rest each channel must act out. */
+  readonly faults: FaultBook;
   /** The sandbox's own base URL (pages, QR targets). */
   readonly publicUrl: string;
   /** The channel's clock: expiry and timestamps are judged by it; tests move it forward. */

@@ -24,6 +24,7 @@ import uca from '../fixtures/vectors/unionpay-test-ca.json' with { type: 'json' 
 import u1 from '../fixtures/vectors/unionpay-u1-open-front-notify.json' with { type: 'json' };
 import u2 from '../fixtures/vectors/unionpay-u2-request-signature.json' with { type: 'json' };
 import u3 from '../fixtures/vectors/unionpay-u3-consume-front-notify.json' with { type: 'json' };
+import { FaultBook } from '../../demo/sandbox/faults.ts';
 
 const TEST_GATEWAY = 'https://gateway.test.95516.com';
 const testCa = { root: uca.root_pem, middle: uca.middle_pem };
@@ -133,6 +134,7 @@ describe('the sandbox as "UnionPay test"', () => {
       // The public test merchant's certificate is the one that checks requests; the sandbox signs as itself.
       secrets: { unionpay: { ...demo, merId: u2.inputs.params.merId, merchantCertificate: u2.merchant.certificate_pem } } as SandboxSecrets,
       orders,
+      faults: new FaultBook(),
       notifier: new Notifier({ fetch: async () => new Response('', { status: 200 }) }),
       publicUrl: 'http://sandbox.test',
       clock: new SandboxClock(() => new Date('2022-09-03T06:54:50+08:00')),

@@ -12,6 +12,7 @@ import { Notifier } from '../notifier.ts';
 import { OrderBook } from '../order-book.ts';
 import { SandboxClock, type SandboxContext } from '../types.ts';
 import { unionpaySandbox } from './index.ts';
+import { FaultBook } from '../faults.ts';
 
 let secrets: SandboxSecrets['unionpay'];
 let merchantKey: KeyObject;
@@ -36,6 +37,7 @@ function setup(base: Date = new Date(), merchant: typeof fetch = acknowledgeAll)
   const context: SandboxContext = {
     secrets: { unionpay: secrets } as SandboxSecrets,
     orders: new OrderBook(),
+    faults: new FaultBook(),
     notifier,
     publicUrl: 'http://sandbox.test',
     clock: new SandboxClock(() => new Date(base.getTime())),

@@ -14,6 +14,7 @@ import { Notifier } from '../notifier.ts';
 import { OrderBook } from '../order-book.ts';
 import { SandboxClock, type ChannelSandbox, type SandboxContext } from '../types.ts';
 import { wechatpaySandbox } from './index.ts';
+import { FaultBook } from '../faults.ts';
 
 export interface SignedCall {
   readonly method?: 'GET' | 'POST';
@@ -58,6 +59,7 @@ export async function startWechatpaySandbox(options: { timeScale?: number } = {}
   const context: SandboxContext = {
     secrets,
     orders: new OrderBook(),
+    faults: new FaultBook(),
     notifier: new Notifier({ timeScale: options.timeScale ?? 0.001 }),
     publicUrl: url,
     clock: new SandboxClock(),
