@@ -5,12 +5,12 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { newChannelOrderNumber, productsOf } from '../../shared/channels/index.ts';
 import { startTestSandbox, type TestSandbox } from '../../demo/sandbox/testing.ts';
 import type { SandboxChannelId } from '../../demo/sandbox/types.ts';
 import { createAdapters, type HttpOptions } from './index.ts';
-import type { AttemptRef, ChannelAdapter, PayRequest } from './types.ts';
+import type { Ack, AttemptRef, ChannelAdapter, PayRequest } from './types.ts';
 
 const HTTP: HttpOptions = { timeoutMs: 3000, readRetries: 1 };
 
@@ -211,3 +211,194 @@ function withForeignMerchantKey(test: TestSandbox, channel: SandboxChannelId) {
   if (channel === 'alipay') return { alipay: { ...test.credentials.alipay!, appPrivateKey: privateKey } };
   return { unionpay: { ...test.credentials.unionpay!, signPrivateKey: privateKey } };
 }
+
+// --- notifications and refunds ---------------------------------------------------------------------------
+
+/** Whether the channel takes an answer as "received", by its own rule (RULEBOOK notification.acknowledgement). */
+const CHANNEL_ACCEPTS: Record<SandboxChannelId, (ack: Ack) => boolean> = {
+  wechatpay: (ack) => ack.status === 200 || ack.status === 204,
+  alipay: (ack) => ack.status === 200 && ack.body === 'success',
+  unionpay: (ack) => ack.status === 200,
+};
+
+/** A merchant endpoint that records what the channel POSTs and acknowledges it in a form every channel here takes. */
+async function captureServer() {
+  const received: { headers: Record<string, string>; body: string }[] = [];
+  const server = createServer((request, response) => {
+    let body = '';
+    request.setEncoding('utf8');
+    request.on('data', (chunk: string) => (body += chunk));
+    request.on('end', () => {
+      const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, String(value)]));
+      received.push({ headers, body });
+      response.writeHead(200, { 'content-type': 'text/plain' }).end('success');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/notify`;
+  return {
+    url,
+    received,
+    async next(count = 1) {
+      await vi.waitFor(() => expect(received.length).toBeGreaterThanOrEqual(count), { timeout: 10_000, interval: 20 });
+      return received.slice(0, count);
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe.each(Object.keys(CASES) as SandboxChannelId[])('%s notifications and refunds', (channel) => {
+  let adapter: ChannelAdapter;
+  let shop: Awaited<ReturnType<typeof captureServer>>;
+  const now = () => new Date();
+
+  beforeAll(async () => {
+    adapter = createAdapters(sandbox.credentials, HTTP)[channel]!;
+    shop = await captureServer();
+  });
+  afterAll(async () => shop?.close());
+
+  async function paidOrder(amount = 12_800) {
+    const payRequest: PayRequest = {
+      product: CASES[channel].serverProduct,
+      channelOrderNo: newChannelOrderNumber([channel]),
+      amount,
+      currency: 'CNY',
+      description: 'Celadon tea set',
+      expiresAt: new Date(Date.now() + 15 * 60_000),
+      notifyUrl: shop.url,
+      returnUrl: 'https://shop.example/return',
+      payer: CASES[channel].payer,
+      creditCardsAllowed: true,
+    };
+    const outcome = await adapter.pay(payRequest);
+    expect(outcome.kind).toBe('action');
+    return payRequest;
+  }
+
+  async function notificationsFor(channelOrderNo: string, count = 1) {
+    await vi.waitFor(() => expect(shop.received.filter((n) => n.body.includes(channelOrderNo) || isFor(n, channelOrderNo)).length).toBeGreaterThanOrEqual(count), {
+      timeout: 10_000,
+      interval: 20,
+    });
+    return shop.received.filter((n) => n.body.includes(channelOrderNo) || isFor(n, channelOrderNo));
+  }
+
+  /** WeChat's body is encrypted, so the order number is not in the clear: decrypting it is the adapter's job. */
+  function isFor(notification: { headers: Record<string, string>; body: string }, channelOrderNo: string): boolean {
+    const parsed = adapter.parseNotification({ headers: notification.headers, body: notification.body, now: now() });
+    return parsed.ok && parsed.subject.kind !== 'ignored' && parsed.subject.channelOrderNo === channelOrderNo;
+  }
+
+  it('reads an authentic payment notification, with the channel\u2019s acknowledgement', async () => {
+    const payRequest = await paidOrder();
+    await sandbox.sandbox.channels[channel].pay(payRequest.channelOrderNo);
+    const [notification] = await notificationsFor(payRequest.channelOrderNo);
+    const parsed = adapter.parseNotification({ headers: notification!.headers, body: notification!.body, now: now() });
+    expect(parsed.ok, JSON.stringify(parsed)).toBe(true);
+    if (!parsed.ok) return;
+    expect(parsed.eventId.length).toBeGreaterThan(0);
+    expect(parsed.subject).toMatchObject({ kind: 'payment', channelOrderNo: payRequest.channelOrderNo, trade: { state: 'succeeded', amount: 12_800 } });
+    expect(CHANNEL_ACCEPTS[channel](parsed.ack)).toBe(true);
+  });
+
+  it('gives every copy of a notification the same event id', async () => {
+    const payRequest = await paidOrder();
+    sandbox.sandbox.context.faults.set(channel, payRequest.channelOrderNo, { duplicate: 3 });
+    await sandbox.sandbox.channels[channel].pay(payRequest.channelOrderNo);
+    const copies = await notificationsFor(payRequest.channelOrderNo, 3);
+    const ids = copies.map((n) => adapter.parseNotification({ headers: n.headers, body: n.body, now: now() })).map((p) => (p.ok ? p.eventId : 'rejected'));
+    expect(new Set(ids).size).toBe(1);
+    expect(ids[0]).not.toBe('rejected');
+  });
+
+  it('refuses a forged notification, and a tampered one, answering so the channel retries', async () => {
+    const payRequest = await paidOrder();
+    sandbox.sandbox.context.faults.set(channel, payRequest.channelOrderNo, { forgeSignature: true });
+    const before = shop.received.length;
+    await sandbox.sandbox.channels[channel].pay(payRequest.channelOrderNo);
+    await vi.waitFor(() => expect(sandbox.sandbox.context.notifier.log.some((d) => d.orderKey === payRequest.channelOrderNo && d.forged)).toBe(true), {
+      timeout: 10_000,
+      interval: 20,
+    });
+    // Acknowledged notifications are not retried, so what arrived since the payment is the forged one.
+    const forged = shop.received[before]!;
+    const parsed = adapter.parseNotification({ headers: forged.headers, body: forged.body, now: now() });
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(CHANNEL_ACCEPTS[channel](parsed.ack)).toBe(false);
+    // An authentic one with one byte changed.
+    const honest = await paidOrder();
+    await sandbox.sandbox.channels[channel].pay(honest.channelOrderNo);
+    const [real] = await notificationsFor(honest.channelOrderNo);
+    const body = real!.body.replace(/12800|128\.00/, (match) => (match === '12800' ? '12801' : '128.01'));
+    const tampered = body === real!.body ? `${real!.body.slice(0, -2)}${real!.body.at(-1) === 'A' ? 'B' : 'A'}${real!.body.at(-1)}` : body;
+    expect(adapter.parseNotification({ headers: real!.headers, body: tampered, now: now() }).ok).toBe(false);
+  });
+
+  it('reports what an authentic notification says even when the amount is wrong (the BFF cross-checks it)', async () => {
+    const payRequest = await paidOrder();
+    sandbox.sandbox.context.faults.set(channel, payRequest.channelOrderNo, { changeAmount: 1 });
+    await sandbox.sandbox.channels[channel].pay(payRequest.channelOrderNo);
+    const [notification] = await notificationsFor(payRequest.channelOrderNo);
+    const parsed = adapter.parseNotification({ headers: notification!.headers, body: notification!.body, now: now() });
+    expect(parsed).toMatchObject({ ok: true, subject: { kind: 'payment', trade: { amount: 1 } } });
+  });
+
+  it('keeps a query that the channel fails out of the trade layer, and answers the next one', async () => {
+    const payRequest = await paidOrder();
+    sandbox.sandbox.context.faults.set(channel, payRequest.channelOrderNo, { queryFailure: '5xx', queryFailures: 3 });
+    const failing = await createAdapters(sandbox.credentials, { ...HTTP, readRetries: 0 })[channel]!.query(ref2(payRequest));
+    expect(failing.layer).not.toBe('trade');
+    sandbox.sandbox.context.faults.set(channel, payRequest.channelOrderNo, {});
+    expect((await adapter.query(ref2(payRequest))).layer).toBe('trade');
+  });
+
+  it('refunds part of a payment once per refund number, and reports it', async () => {
+    const payRequest = await paidOrder();
+    await sandbox.sandbox.channels[channel].pay(payRequest.channelOrderNo);
+    const paid = await adapter.query(ref2(payRequest));
+    const channelTradeNo = paid.layer === 'trade' ? paid.trade.channelTradeNo : undefined;
+    const refundNo = newChannelOrderNumber([channel]);
+    const request = {
+      channelOrderNo: payRequest.channelOrderNo,
+      channelTradeNo,
+      paymentCreatedAt: new Date(),
+      refundNo,
+      amount: 5000,
+      total: 12_800,
+      currency: 'CNY' as const,
+      reason: 'one cup broken',
+      notifyUrl: shop.url,
+    };
+    const first = await adapter.refund(request);
+    expect(first.kind, JSON.stringify(first)).toBe('accepted');
+    const again = await adapter.refund(request);
+    expect(again.kind).not.toBe('failed');
+    const refundRef = { channelOrderNo: payRequest.channelOrderNo, channelTradeNo, refundNo, paymentCreatedAt: request.paymentCreatedAt, requestedAt: new Date() };
+    await vi.waitFor(async () => {
+      const result = await adapter.queryRefund(refundRef);
+      expect(result).toMatchObject({ layer: 'trade', refund: { state: 'succeeded', amount: 5000 } });
+    }, { timeout: 10_000, interval: 100 });
+    // Every channel here notifies refund results (RULEBOOK refund.notifies): WeChat REFUND.*, Alipay on the payment's
+    // notify_url, UnionPay on the refund's backUrl.
+    await vi.waitFor(() => {
+      const notices = shop.received
+        .map((n) => adapter.parseNotification({ headers: n.headers, body: n.body, now: now() }))
+        .filter((p) => p.ok && p.subject.kind === 'refund' && p.subject.refundNo === refundNo);
+      expect(notices.length).toBeGreaterThan(0);
+      expect(notices[0]).toMatchObject({ subject: { channelOrderNo: payRequest.channelOrderNo, refund: { state: 'succeeded' } } });
+      // A refund's own amount, or (Alipay) the payment's refunded total, which after this first refund is the same.
+      const refund = notices[0]?.ok && notices[0].subject.kind === 'refund' ? notices[0].subject.refund : undefined;
+      expect(refund?.amount ?? refund?.refundedTotal).toBe(5000);
+    }, { timeout: 10_000, interval: 50 });
+    // The same refund number twice moved the money once: a further 7,801 is more than what is left.
+    const tooMuch = await adapter.refund({ ...request, refundNo: newChannelOrderNumber([channel]), amount: 7801 });
+    expect(tooMuch.kind).toBe('failed');
+    const unknownRefund = await adapter.queryRefund({ ...refundRef, refundNo: newChannelOrderNumber([channel]) });
+    expect(unknownRefund).toMatchObject({ layer: 'trade', refund: { state: 'not-found' } });
+  });
+
+  function ref2(payRequest: PayRequest): AttemptRef {
+    return { channelOrderNo: payRequest.channelOrderNo, createdAt: new Date(), product: payRequest.product, expiresAt: payRequest.expiresAt };
+  }
+});

@@ -74,11 +74,124 @@ export interface AttemptRef {
   readonly expiresAt?: Date | undefined;
 }
 
+// --- notifications --------------------------------------------------------------------------------------
+
+export interface NotificationInput {
+  /** Header names in lower case. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The body exactly as received: signatures are checked over these bytes. */
+  readonly body: string;
+  readonly now: Date;
+}
+
+/** The HTTP answer the channel expects, in its exact form (WeChat: 200/204; Alipay: the body `success`; UnionPay: 200). */
+export interface Ack {
+  readonly status: number;
+  readonly body: string;
+  readonly contentType: string;
+}
+
+export interface PaymentNotice {
+  readonly kind: 'payment';
+  readonly channelOrderNo: string;
+  readonly trade: TradeResult;
+}
+
+export interface RefundNotice {
+  readonly kind: 'refund';
+  readonly channelOrderNo: string;
+  /** Our refund number at the channel (out_refund_no, out_request_no, the refund's orderId). */
+  readonly refundNo: string;
+  readonly refund: RefundResult;
+}
+
+export type NotificationResult =
+  /**
+   * Authentic (signature, key, timestamp window, decryption) and addressed to this merchant account. `subject` is
+   * what it says happened; `ignored` for event types the cashier does not act on (still acknowledged).
+   */
+  | {
+      readonly ok: true;
+      readonly eventId: string;
+      readonly subject: PaymentNotice | RefundNotice | { readonly kind: 'ignored'; readonly reason: string };
+      readonly ack: Ack;
+    }
+  /** Not to be trusted: nothing may change because of it. `ack` is the channel's "failed" answer, so it retries. */
+  | {
+      readonly ok: false;
+      readonly reason:
+        | 'malformed'
+        | 'bad-signature'
+        | 'signtest-probe'
+        | 'unknown-key'
+        | 'stale'
+        | 'decrypt-failed'
+        | 'wrong-merchant';
+      readonly detail: string;
+      readonly eventId?: string | undefined;
+      readonly ack: Ack;
+    };
+
+// --- refunds -----------------------------------------------------------------------------------------------
+
+export interface RefundRequest {
+  /** The payment's channel order number, and the channel's own trade number when known. */
+  readonly channelOrderNo: string;
+  readonly channelTradeNo?: string | undefined;
+  /** When the payment was made at the channel (UnionPay needs the original's txnTime; refund windows start here). */
+  readonly paymentCreatedAt: Date;
+  /** Our refund number at the channel: the same number on every retry, so the channel refunds at most once. */
+  readonly refundNo: string;
+  readonly amount: number;
+  /** The payment's whole amount (WeChat's amount.total). */
+  readonly total: number;
+  readonly currency: Currency;
+  readonly reason?: string | undefined;
+  readonly notifyUrl: string;
+}
+
+export interface RefundResult {
+  readonly state: 'succeeded' | 'processing' | 'failed' | 'not-found';
+  readonly channelState: string;
+  readonly channelRefundNo?: string | undefined;
+  /** This refund's own amount, when the channel says it. */
+  readonly amount?: number | undefined;
+  /** The payment's refunded total so far, where the channel reports that instead (Alipay's refund_fee). */
+  readonly refundedTotal?: number | undefined;
+  readonly succeededAt?: Date | undefined;
+  /** Where the money came from, when the channel says (WeChat funds_account, Alipay fund_change …). */
+  readonly fundsAccount?: string | undefined;
+}
+
+export type RefundOutcome =
+  /** Taken by the channel; the result comes by notification or query (or is final here, when `refund.state` says). */
+  | { readonly kind: 'accepted'; readonly refund: RefundResult }
+  | { readonly kind: 'failed'; readonly code: string; readonly message: string }
+  | { readonly kind: 'unknown'; readonly reason: string };
+
+export interface RefundRef {
+  readonly channelOrderNo: string;
+  readonly channelTradeNo?: string | undefined;
+  readonly refundNo: string;
+  readonly paymentCreatedAt: Date;
+  /** When we asked for the refund (UnionPay queries the refund by its own orderId and txnTime). */
+  readonly requestedAt: Date;
+}
+
+export type RefundQueryOutcome =
+  | { readonly layer: 'communication'; readonly ok: false; readonly reason: string }
+  | { readonly layer: 'business'; readonly ok: false; readonly code: string; readonly message: string; readonly unknown: boolean }
+  | { readonly layer: 'trade'; readonly ok: true; readonly refund: RefundResult };
+
 export interface ChannelAdapter {
   readonly id: ChannelId;
   pay(request: PayRequest): Promise<PayOutcome>;
   query(attempt: AttemptRef): Promise<QueryOutcome>;
   close(attempt: AttemptRef): Promise<CloseOutcome>;
+  /** Verifies, decrypts and reads a notification the channel POSTed to us; never throws. */
+  parseNotification(input: NotificationInput): NotificationResult;
+  refund(request: RefundRequest): Promise<RefundOutcome>;
+  queryRefund(refund: RefundRef): Promise<RefundQueryOutcome>;
 }
 
 export type ChannelAdapters = Partial<Record<ChannelId, ChannelAdapter>>;

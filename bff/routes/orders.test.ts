@@ -25,7 +25,17 @@ beforeAll(async () => {
   });
   await createMerchant(db, { id: 'mch_other', name: 'Other', apiKey: OTHER_KEY, settings: { channels: [{ id: 'alipay' }] } });
   // Channels are offered only where an adapter exists; these tests never reach a channel.
-  const idle = { pay: () => Promise.reject(new Error('unused')), query: () => Promise.reject(new Error('unused')), close: () => Promise.reject(new Error('unused')) };
+  const unused = () => Promise.reject(new Error('unused'));
+  const idle = {
+    pay: unused,
+    query: unused,
+    close: unused,
+    refund: unused,
+    queryRefund: unused,
+    parseNotification: () => {
+      throw new Error('unused');
+    },
+  };
   const deps: Deps = {
     db,
     adapters: { wechatpay: { id: 'wechatpay', ...idle }, alipay: { id: 'alipay', ...idle }, unionpay: { id: 'unionpay', ...idle } },

@@ -184,6 +184,78 @@ describe('checkNotifySignV2 on a sandbox notification', () => {
   });
 });
 
+describe('refunds: exec with validateSign, and checkNotifySignV2 on the refund notifications', () => {
+  let server: Server;
+  let notifyUrl: string;
+  const received: Array<Record<string, string>> = [];
+
+  beforeAll(async () => {
+    server = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+      request.on('end', () => {
+        received.push(Object.fromEntries(new URLSearchParams(body)));
+        response.end('success');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    notifyUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/notify/alipay`;
+  });
+
+  afterAll(async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  it('alipay.trade.refund (Y, then N for the same out_request_no, then a refusal) and alipay.trade.fastpay.refund.query verify', async () => {
+    const outTradeNo = orderNo();
+    const created = await sdk.exec('alipay.trade.create', { bizContent: { outTradeNo, totalAmount: '0.10', subject: '语雀空间 500人规模' }, notifyUrl }, { validateSign: true });
+    await alipay.pay(outTradeNo);
+
+    const refund = { outTradeNo, refundAmount: '0.04', outRequestNo: `${outTradeNo}_R1`, refundReason: '正常退款' };
+    const first = await sdk.exec('alipay.trade.refund', { bizContent: refund }, { validateSign: true });
+    expect(first).toMatchObject({ code: '10000', msg: 'Success', outTradeNo, tradeNo: created.tradeNo, fundChange: 'Y', refundFee: '0.04', buyerLogonId: 'buy***@sandbox.example' });
+    expect(first.gmtRefundPay).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
+    const again = await sdk.exec('alipay.trade.refund', { bizContent: refund }, { validateSign: true });
+    expect(again).toMatchObject({ code: '10000', fundChange: 'N', refundFee: '0.04', gmtRefundPay: first.gmtRefundPay });
+    const tooMuch = await sdk.exec('alipay.trade.refund', { bizContent: { ...refund, refundAmount: '0.07', outRequestNo: `${outTradeNo}_R2` } }, { validateSign: true });
+    expect(tooMuch).toMatchObject({ code: '40004', msg: 'Business Failed', subCode: 'ACQ.REASON_TRADE_REFUND_FEE_ERR', subMsg: '退款金额无效' });
+
+    const query = await sdk.exec(
+      'alipay.trade.fastpay.refund.query',
+      { bizContent: { tradeNo: created.tradeNo, outRequestNo: refund.outRequestNo, queryOptions: ['gmt_refund_pay'] } },
+      { validateSign: true },
+    );
+    expect(query).toMatchObject({
+      code: '10000',
+      outTradeNo,
+      tradeNo: created.tradeNo,
+      outRequestNo: refund.outRequestNo,
+      totalAmount: '0.10',
+      refundAmount: '0.04',
+      refundStatus: 'REFUND_SUCCESS',
+      gmtRefundPay: first.gmtRefundPay,
+    });
+    const unknown = await sdk.exec('alipay.trade.fastpay.refund.query', { bizContent: { outTradeNo, outRequestNo: `${outTradeNo}_R9` } }, { validateSign: true });
+    expect(unknown).toMatchObject({ code: '10000', msg: 'Success' });
+    expect(unknown.refundStatus).toBeUndefined();
+
+    // The rest, 3 s later on the sandbox clock (Alipay's spacing between refunds of one trade), closes the trade.
+    sandbox.sandbox.context.clock.advance(3_000);
+    const rest = await sdk.exec('alipay.trade.refund', { bizContent: { ...refund, refundAmount: '0.06', outRequestNo: `${outTradeNo}_R3` } }, { validateSign: true });
+    expect(rest).toMatchObject({ code: '10000', fundChange: 'Y', refundFee: '0.10' });
+
+    await vi.waitFor(() => expect(received.filter((fields) => fields.out_trade_no === outTradeNo)).toHaveLength(3), { timeout: 5_000, interval: 20 });
+    const [payment, partial, closing] = received.filter((fields) => fields.out_trade_no === outTradeNo);
+    expect(partial).toMatchObject({ trade_status: 'TRADE_SUCCESS', out_biz_no: refund.outRequestNo, refund_fee: '0.04' });
+    expect(closing).toMatchObject({ trade_status: 'TRADE_CLOSED', out_biz_no: `${outTradeNo}_R3`, refund_fee: '0.10' });
+    for (const notice of [payment!, partial!, closing!]) {
+      expect(sdk.checkNotifySignV2(notice)).toBe(true);
+      expect(sdk.checkNotifySignV2({ ...notice, refund_fee: '0.01' })).toBe(false);
+    }
+    expect(sdk.checkNotifySignV2({ ...partial!, out_biz_no: `${outTradeNo}_R3` })).toBe(false);
+  });
+});
+
 describe('the timestamp is Beijing time', () => {
   it('an SDK on a server left in UTC is refused with isv.invalid-timestamp (8 hours off)', async () => {
     process.env.TZ = 'UTC';

@@ -1,6 +1,7 @@
 // UnionPay has no official Node SDK to point at our sandbox, so conformance is checked against the published
 // vectors instead: the adapter's requests reproduce U2 (the public test merchant's real request signature), the
-// sandbox accepts U2 exactly as published, and its answers verify by the procedure that verifies U1 and U3.
+// sandbox accepts U2 exactly as published, and its answers and notifications (refunds' too) verify by the
+// procedure that verifies U1 and U3.
 
 import { createPrivateKey } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
@@ -172,6 +173,88 @@ describe('the sandbox as "UnionPay test"', () => {
       settleDate: '0903',
       traceTime: '0903065448',
       encoding: 'utf-8',
+    });
+  });
+
+  it('a refund for the U2 test merchant, built by the adapter, has the official demo\u2019s fields, is accepted, and is answered and notified in messages that verify like U1/U3', async () => {
+    const notifications: string[] = [];
+    const sandbox = unionpaySandbox({
+      secrets: { unionpay: { ...demo, merId: u2.inputs.params.merId, merchantCertificate: u2.merchant.certificate_pem } } as SandboxSecrets,
+      orders: new OrderBook(),
+      faults: new FaultBook(),
+      notifier: new Notifier({
+        timeScale: 0.001,
+        fetch: async (_url, init) => {
+          notifications.push(String(init?.body));
+          return new Response('ok', { status: 200 });
+        },
+      }),
+      publicUrl: 'http://sandbox.test',
+      clock: new SandboxClock(),
+    });
+    const requests: Record<string, string>[] = [];
+    // The adapter talks to the sandbox in-process; what it sends is kept to compare with the official demo.
+    const viaSandbox: typeof fetch = async (input, init) => {
+      const request = new Request(input, init);
+      requests.push(parseForm(await request.clone().text()));
+      return sandbox.app.request(request);
+    };
+    const adapter = unionpayAdapter(
+      { ...u2Merchant, rootCertificate: demo.rootCertificate, middleCertificate: demo.middleCertificate },
+      { timeoutMs: 2000, readRetries: 0, fetch: viaSandbox },
+    );
+    const channelOrderNo = newChannelOrderNumber(['unionpay']);
+    const paying = await adapter.pay({
+      product: 'app',
+      channelOrderNo,
+      amount: 1,
+      currency: 'CNY',
+      description: 'U2',
+      expiresAt: new Date(Date.now() + 15 * 60_000),
+      notifyUrl: u2.inputs.params.backUrl,
+      creditCardsAllowed: true,
+    });
+    expect(paying.kind).toBe('action');
+    await sandbox.pay(channelOrderNo);
+    const paid = await adapter.query({ channelOrderNo, createdAt: new Date(), product: 'app' });
+    const channelTradeNo = paid.layer === 'trade' ? paid.trade.channelTradeNo : undefined;
+    expect(channelTradeNo).toMatch(/^\d{21}$/);
+
+    const refundNo = newChannelOrderNumber(['unionpay']);
+    const outcome = await adapter.refund({
+      channelOrderNo,
+      channelTradeNo,
+      paymentCreatedAt: new Date(),
+      refundNo,
+      amount: 1,
+      total: 1,
+      currency: 'CNY',
+      notifyUrl: u2.inputs.params.backUrl,
+    });
+    // Accepted means the sandbox verified the request with U2's certificate (else 11).
+    expect(outcome).toMatchObject({ kind: 'accepted', refund: { state: 'processing', channelState: '00' } });
+    const refundRequest = requests.find((request) => request.txnType === '04')!;
+    // Official demo Form_6_4_Refund: these fields and no others (reqReserved is its optional pass-through).
+    expect(Object.keys(refundRequest).sort()).toEqual(
+      ['version', 'encoding', 'signMethod', 'txnType', 'txnSubType', 'bizType', 'accessType', 'channelType', 'backUrl', 'orderId', 'merId', 'origQryId', 'txnTime', 'txnAmt', 'reqReserved', 'certId', 'signature'].sort(),
+    );
+    expect(refundRequest.certId).toBe(u2.expected.cert_id);
+    expect(verifyWithKey(refundRequest, u2.merchant.certificate_pem)).toBe(true);
+
+    const end = Date.now() + 5000;
+    while (notifications.length < 2 && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 20));
+    const notice = notifications.find((body) => parseForm(body).txnType === '04') ?? '';
+    // Form-encoded like U1's raw form, round-tripping the same way; verified as U1 and U3 are.
+    expect(toForm(parseForm(notice))).toBe(notice);
+    const fields = parseForm(notice);
+    expect(verifyMessage(fields, { root: demo.rootCertificate, middle: demo.middleCertificate }).ok).toBe(true);
+    // The fields refund notices carry (3P: essensoft/paylink UnionPayForm_6_4_RefundNotifyResponse), less card data.
+    const refundNoticeKeys = ['queryId', 'traceTime', 'signature', 'signMethod', 'settleCurrencyCode', 'settleAmt', 'settleDate', 'traceNo', 'respCode', 'respMsg', 'signPubKeyCert', 'version', 'encoding', 'bizType', 'txnTime', 'currencyCode', 'txnAmt', 'txnType', 'txnSubType', 'accessType', 'reqReserved', 'merId', 'orderId', 'origQryId'];
+    expect(refundNoticeKeys.filter((key) => !(key in fields))).toEqual([]);
+    expect(fields).toMatchObject({ txnType: '04', txnSubType: '00', orderId: refundNo, origQryId: channelTradeNo, txnAmt: '1', merId: u2.inputs.params.merId, reqReserved: channelOrderNo });
+    expect(adapter.parseNotification({ headers: { 'content-type': 'application/x-www-form-urlencoded;charset=UTF-8' }, body: notice, now: new Date() })).toMatchObject({
+      ok: true,
+      subject: { kind: 'refund', channelOrderNo, refundNo, refund: { state: 'succeeded', amount: 1 } },
     });
   });
 

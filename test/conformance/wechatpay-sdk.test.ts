@@ -1,6 +1,7 @@
 // The WeChat Pay sandbox against the official wechatpay-axios-plugin (0.9.x), used as a black box and pointed at the
-// sandbox with baseURL: its signed orders, queries and closes are accepted, its response verifier accepts the
-// sandbox's signatures keyed by the PUB_KEY_ID, and its Rsa/Formatter/AesGcm accept a sandbox notification.
+// sandbox with baseURL: its signed orders, queries, closes, refunds and refund queries are accepted, its response
+// verifier accepts the sandbox's signatures keyed by the PUB_KEY_ID, and its Rsa/Formatter/AesGcm accept sandbox
+// TRANSACTION.SUCCESS and REFUND.SUCCESS notifications.
 
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -164,5 +165,88 @@ describe('wechatpay-axios-plugin against the sandbox', () => {
       payer: { openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o' },
     });
     expect(() => Aes.AesGcm.decrypt(resource.ciphertext, wechat().apiV3Key, resource.nonce, 'refund')).toThrow();
+  });
+
+  it('creates a refund and queries it: the sandbox accepts its signatures, its verifier accepts the answers', async () => {
+    const body = order({ payer: { openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o' }, amount: { total: 12_800, currency: 'CNY' } });
+    const client = sdk();
+    await client.chain('v3/pay/transactions/jsapi').post(body);
+    await test.sandbox.channels.wechatpay.pay(String(body.out_trade_no));
+    const transactionId = test.sandbox.context.orders.get('wechatpay', String(body.out_trade_no))?.tradeNo;
+    const outRefundNo = `RF${String(body.out_trade_no)}`;
+
+    const created = await client.chain('v3/refund/domestic/refunds').post({
+      transaction_id: transactionId,
+      out_refund_no: outRefundNo,
+      reason: '商品已售完',
+      notify_url: notifyUrl,
+      amount: { refund: 5000, total: 12_800, currency: 'CNY' },
+    });
+    expect(created.status).toBe(200);
+    // The SDK types an answer like the request it sent; the sandbox's answer is a refund object.
+    const answer: unknown = created.data;
+    expect(answer).toMatchObject({
+      out_refund_no: outRefundNo,
+      out_trade_no: body.out_trade_no,
+      transaction_id: transactionId,
+      status: 'PROCESSING',
+      amount: { refund: 5000, total: 12_800, currency: 'CNY' },
+    });
+    expect((answer as { refund_id: string }).refund_id).toMatch(/^503\d{26}$/);
+
+    const queried = await client.chain('v3/refund/domestic/refunds/{out_refund_no}').get({ out_refund_no: outRefundNo });
+    expect(queried.data).toEqual(answer);
+    // WeChat's rule, through the SDK: the rest of the payment and not a fen more.
+    const tooMuch = await rejection(
+      client.chain('v3/refund/domestic/refunds').post({ out_trade_no: body.out_trade_no, out_refund_no: `${outRefundNo}B`, amount: { refund: 7801, total: 12_800, currency: 'CNY' } }),
+    );
+    expect(tooMuch.response).toMatchObject({ status: 400, data: { code: 'INVALID_REQUEST' } });
+  });
+
+  it('verifies a sandbox REFUND.SUCCESS with Rsa.verify(Formatter.response(…)) and decrypts it with Aes.AesGcm (AAD "refund")', async () => {
+    const body = order({ payer: { openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o' }, amount: { total: 300, currency: 'CNY' } });
+    const client = sdk();
+    await client.chain('v3/pay/transactions/jsapi').post(body);
+    await test.sandbox.channels.wechatpay.pay(String(body.out_trade_no));
+    const outRefundNo = `RF${String(body.out_trade_no)}`;
+    await client.chain('v3/refund/domestic/refunds').post({ out_trade_no: body.out_trade_no, out_refund_no: outRefundNo, notify_url: notifyUrl, amount: { refund: 300, total: 300, currency: 'CNY' } });
+
+    // The sandbox settles a refund after a moment of PROCESSING, then notifies the refund's notify_url.
+    const deadline = Date.now() + 8000;
+    // Other tests' refunds notify the same URL: this one is told apart by what it says once decrypted.
+    const isRefund = (delivery: { body: string }) => {
+      const { event_type: eventType, resource } = JSON.parse(delivery.body) as { event_type: string; resource: { ciphertext: string; nonce: string; associated_data: string } };
+      if (eventType !== 'REFUND.SUCCESS') return false;
+      const plain = JSON.parse(Aes.AesGcm.decrypt(resource.ciphertext, wechat().apiV3Key, resource.nonce, resource.associated_data)) as { out_refund_no: string };
+      return plain.out_refund_no === outRefundNo;
+    };
+    while (!notifications.some(isRefund) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    const delivery = notifications.find(isRefund);
+    if (!delivery) throw new Error('no REFUND.SUCCESS arrived');
+
+    const { headers } = delivery;
+    expect(headers['wechatpay-serial']).toBe(wechat().platformPublicKeyId);
+    const message = Formatter.response(String(headers['wechatpay-timestamp']), String(headers['wechatpay-nonce']), delivery.body);
+    expect(Rsa.verify(message, String(headers['wechatpay-signature']), platformPublicPem)).toBe(true);
+    expect(Rsa.verify(message.replace('REFUND.SUCCESS', 'REFUND.CLOSED'), String(headers['wechatpay-signature']), platformPublicPem)).toBe(false);
+
+    const { resource, summary } = JSON.parse(delivery.body) as { summary: string; resource: { ciphertext: string; nonce: string; associated_data: string; original_type: string } };
+    expect([summary, resource.original_type, resource.associated_data]).toEqual(['退款成功', 'refund', 'refund']);
+    const refund = JSON.parse(Aes.AesGcm.decrypt(resource.ciphertext, wechat().apiV3Key, resource.nonce, resource.associated_data)) as Record<string, unknown>;
+    expect(refund).toMatchObject({
+      mchid: wechat().mchid,
+      out_trade_no: body.out_trade_no,
+      out_refund_no: outRefundNo,
+      refund_status: 'SUCCESS',
+      user_received_account: '支付用户零钱',
+      amount: { total: 300, refund: 300, payer_total: 300, payer_refund: 300 },
+    });
+    expect(refund.refund_id).toMatch(/^503\d{26}$/);
+    expect(refund.success_time).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+08:00$/);
+    expect(() => Aes.AesGcm.decrypt(resource.ciphertext, wechat().apiV3Key, resource.nonce, 'transaction')).toThrow();
+
+    // And the trade now reads REFUND (§1.7), through the SDK's verified query.
+    const trade = await client.chain('v3/pay/transactions/out-trade-no/{out_trade_no}').get({ params: { mchid: wechat().mchid }, out_trade_no: body.out_trade_no });
+    expect(trade.data).toMatchObject({ trade_state: 'REFUND', trade_state_desc: '转入退款' });
   });
 });

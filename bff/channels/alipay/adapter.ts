@@ -1,15 +1,29 @@
-// The Alipay adapter: our neutral pay / query / close in Alipay OpenAPI 2.0 terms (channel-protocols.md §2), and
-// Alipay's answers mapped back with the three result layers kept apart. It must work unchanged against the real
+// The Alipay adapter: our neutral pay / query / close / refund in Alipay OpenAPI 2.0 terms (channel-protocols.md §2),
+// Alipay's answers mapped back with the three result layers kept apart, and its notifications read (notification.ts). It must work unchanged against the real
 // gateway: real methods, fields, signatures and result codes; the sandbox is only a stand-in for it.
 
 import { RULEBOOK, UNKNOWN } from '../../../shared/channels/index.ts';
 import { RuleError } from '../../../shared/errors/index.ts';
-import { formatYuan, parseYuan } from '../../../shared/money/index.ts';
+import { assertMinorUnits, formatYuan, parseYuan } from '../../../shared/money/index.ts';
 import type { AlipayCredentials } from '../../keys/index.ts';
 import type { HttpOptions } from '../index.ts';
-import type { AttemptRef, ChannelAdapter, CloseOutcome, PayOutcome, PayRequest, QueryOutcome, TradeState } from '../types.ts';
+import type {
+  AttemptRef,
+  ChannelAdapter,
+  CloseOutcome,
+  PayOutcome,
+  PayRequest,
+  QueryOutcome,
+  RefundOutcome,
+  RefundQueryOutcome,
+  RefundRef,
+  RefundRequest,
+  RefundResult,
+} from '../types.ts';
 import { formatBeijingTime, parseBeijingTime } from '../../../shared/channels/beijing-time.ts';
+import { answerOf, isUnknown, mapTradeState, parseAlipayTime, textOf } from './answers.ts';
 import { alipayGateway, type AlipayGateway, type GatewayAnswer } from './gateway.ts';
+import { parseAlipayNotification } from './notification.ts';
 
 /** The rulebook's products (shared/channels) and the Alipay method and product_code behind each (§2.4). */
 const PRODUCTS = {
@@ -35,13 +49,6 @@ const OPENED_BY_CUSTOMER: ReadonlySet<string> = new Set<ProductId>(['page', 'wap
  */
 const CREDIT_CHANNELS = 'credit_group,creditCard,creditCardExpress,creditCardCartoon,pcredit,pcreditpayInstallment';
 
-/** Answers that leave the outcome open: the order may or may not exist (§2.5, RULEBOOK.alipay.query.unknownCodes). */
-const UNKNOWN_CODES: ReadonlySet<string> = new Set([
-  ...(RULEBOOK.alipay.query.unknownCodes === UNKNOWN ? [] : RULEBOOK.alipay.query.unknownCodes),
-  // "系统异常错误下该笔交易可能成功也可能失败，请调用查询订单API" (Alipay's ACQ error table): unknown, not failed.
-  'ACQ.SYSTEM_ERROR',
-]);
-
 /** How long an Alipay face-to-face QR code can be scanned (§2.4: "QR valid 2 h"). */
 const QR_VALIDITY_MS = (() => {
   const validity = RULEBOOK.alipay.expiry.actionValiditySeconds;
@@ -52,38 +59,6 @@ const QR_VALIDITY_MS = (() => {
  * Slack on "the time_expire we sent has passed": the expiry is judged on Alipay's clock, which may run behind ours.
  */
 const CLOCK_SKEW_MS = 2 * 60_000;
-
-interface Answer {
-  readonly code: string;
-  readonly subCode: string | undefined;
-  readonly message: string;
-  readonly fields: Readonly<Record<string, unknown>>;
-}
-
-function answerOf(response: Readonly<Record<string, unknown>>): Answer {
-  const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
-  const subCode = text(response.sub_code);
-  return {
-    code: text(response.code) ?? '',
-    subCode,
-    message: text(response.sub_msg) ?? text(response.msg) ?? 'no message',
-    fields: response,
-  };
-}
-
-/** A verified answer without a code says nothing either. */
-const isUnknown = (answer: Answer): boolean =>
-  answer.code === '' || UNKNOWN_CODES.has(answer.code) || (answer.subCode !== undefined && UNKNOWN_CODES.has(answer.subCode));
-
-/** trade_status through RULEBOOK.alipay.query.tradeStates; a state it does not list is pending, never guessed. */
-function mapTradeState(status: string): TradeState {
-  const states = RULEBOOK.alipay.query.tradeStates;
-  if (states === UNKNOWN) return 'pending';
-  for (const state of ['succeeded', 'pending', 'closed', 'failed'] as const) {
-    if (states[state].includes(status)) return state;
-  }
-  return states.otherwise;
-}
 
 export function alipayAdapter(credentials: AlipayCredentials, http: HttpOptions): ChannelAdapter {
   const gateway: AlipayGateway = alipayGateway(credentials, http);
@@ -211,7 +186,142 @@ export function alipayAdapter(credentials: AlipayCredentials, http: HttpOptions)
     return { kind: 'unknown', reason: `not opened yet; the signed ${attempt.product} request can still create the order until ${lastUsable.toISOString()}` };
   }
 
-  return { id: 'alipay', pay, query, close };
+  /**
+   * alipay.trade.refund (§2.8). out_request_no is our refund number, the same on every retry: Alipay refunds at most
+   * once per number and answers a repeat with fund_change=N. Only code 10000 with fund_change=Y proves the money
+   * moved; 10000 with N (or without fund_change) proves nothing either way, so the refund query decides.
+   */
+  async function refund(request: RefundRequest): Promise<RefundOutcome> {
+    if (request.currency !== 'CNY') throw new RuleError('unsupported_currency', `alipay refunds CNY only, not ${request.currency}`, 'currency');
+    assertMinorUnits(request.amount, 'amount');
+    if (request.amount === 0) throw new RuleError('invalid_amount', 'a refund needs an amount of at least 1 fen', 'amount');
+    const biz: Record<string, unknown> = {
+      ...refundTradeIds(request),
+      refund_amount: formatYuan(request.amount),
+      out_request_no: request.refundNo,
+      // refund_reason is String(256) and only shown to the buyer: a longer one is cut rather than failing the refund.
+      ...(request.reason ? { refund_reason: [...request.reason].slice(0, 256).join('') } : {}),
+    };
+    // No notify_url: Alipay notifies refunds on the payment's notify_url (§2.3), so request.notifyUrl has no use here.
+    // A write is never retried blindly (DESIGN §7): a lost answer is unknown, and the next try sends the same number.
+    const answer = await gateway.call('alipay.trade.refund', biz, { read: false });
+    if (answer.kind !== 'answer') return { kind: 'unknown', reason: answer.reason };
+    const result = answerOf(answer.response);
+    if (result.code === '10000') {
+      const fields = result.fields;
+      if (!isAbout(fields, request)) return { kind: 'unknown', reason: 'the refund answer names another trade' };
+      if (fields.fund_change === 'Y') {
+        return {
+          kind: 'accepted',
+          refund: {
+            state: 'succeeded',
+            channelState: 'fund_change=Y',
+            // The answer's refund_fee is the trade's refunded total ("指该笔交易累计已经退款成功的金额"), not this
+            // refund's: what moved now is what we asked for.
+            amount: request.amount,
+            succeededAt: parseAlipayTime(fields.gmt_refund_pay),
+          },
+        };
+      }
+      const confirmed = await queryRefund({
+        channelOrderNo: request.channelOrderNo,
+        channelTradeNo: request.channelTradeNo,
+        refundNo: request.refundNo,
+        paymentCreatedAt: request.paymentCreatedAt,
+        requestedAt: now(),
+      });
+      if (confirmed.layer !== 'trade') return { kind: 'unknown', reason: `fund_change=${textOf(fields.fund_change) ?? '(none)'} and the refund query did not answer` };
+      const { state } = confirmed.refund;
+      if (state === 'succeeded' || state === 'processing') return { kind: 'accepted', refund: confirmed.refund };
+      if (state === 'failed') return { kind: 'failed', code: confirmed.refund.channelState, message: 'Alipay reports the refund failed' };
+      return { kind: 'unknown', reason: `fund_change=${textOf(fields.fund_change) ?? '(none)'} and the refund query finds no refund ${request.refundNo} yet` };
+    }
+    if (isUnknown(result)) return { kind: 'unknown', reason: `${result.subCode ?? result.code}: ${result.message}` };
+    // "不一致的请求，检查该退款号是否已退过款": this number already carries a refund with other terms. That one may well
+    // have moved money, so this is not a failure of the refund number: the query says what happened under it.
+    if (result.subCode === 'ACQ.DISCORDANT_REPEAT_REQUEST') return { kind: 'unknown', reason: `${result.subCode}: ${result.message}` };
+    // 40004 ACQ.* (REASON_TRADE_REFUND_FEE_ERR, SELLER_BALANCE_NOT_ENOUGH, TRADE_NOT_ALLOW_REFUND, …) and gateway
+    // refusals (40001/40002): nothing was refunded, for good.
+    return { kind: 'failed', code: result.subCode ?? result.code, message: result.message };
+  }
+
+  /**
+   * alipay.trade.fastpay.refund.query by out_request_no and the trade (§2.8). refund_status REFUND_SUCCESS is a done
+   * refund; without refund_status Alipay has no refund under this number ("未返回该字段表示退款请求未收到或者退款失败"):
+   * for the synchronous refunds we make, a refused refund leaves nothing behind either, so both read `not-found` and
+   * the caller may safely ask again with the same number. REFUND_PROCESSING / REFUND_FAIL come only from Alipay's
+   * asynchronous refund products.
+   */
+  async function queryRefund(ref: RefundRef): Promise<RefundQueryOutcome> {
+    const biz = {
+      ...refundTradeIds(ref),
+      out_request_no: ref.refundNo,
+      // gmt_refund_pay is "默认不返回该信息，需要在入参的query_options中指定" (refund query docs).
+      query_options: ['gmt_refund_pay'],
+    };
+    const answer = await gateway.call('alipay.trade.fastpay.refund.query', biz, { read: true });
+    if (answer.kind !== 'answer') return { layer: 'communication', ok: false, reason: answer.reason };
+    const result = answerOf(answer.response);
+    if (result.code !== '10000') {
+      if (result.subCode === 'ACQ.TRADE_NOT_EXIST') {
+        return { layer: 'trade', ok: true, refund: { state: 'not-found', channelState: 'TRADE_NOT_EXIST' } };
+      }
+      return { layer: 'business', ok: false, code: result.subCode ?? result.code, message: result.message, unknown: isUnknown(result) };
+    }
+    const fields = result.fields;
+    const unexpected = (message: string): RefundQueryOutcome => ({ layer: 'business', ok: false, code: 'UNEXPECTED_ANSWER', message, unknown: true });
+    // An answer naming another refund or trade is no answer about ours (Alipay may leave the names out when it
+    // found nothing, so only names that are there are checked).
+    if ((fields.out_request_no !== undefined && fields.out_request_no !== ref.refundNo) || !isAbout(fields, ref)) {
+      return unexpected('the answer names another refund or trade');
+    }
+    const status = textOf(fields.refund_status);
+    if (status === undefined) return { layer: 'trade', ok: true, refund: { state: 'not-found', channelState: '' } };
+    const state = Object.hasOwn(REFUND_STATES, status) ? REFUND_STATES[status] : undefined;
+    if (state === undefined) return unexpected(`refund_status ${status} is not one Alipay documents`);
+    let amount: number | undefined;
+    try {
+      amount = fields.refund_amount === undefined ? undefined : parseYuan(fields.refund_amount, 'refund_amount');
+    } catch {
+      return unexpected('refund_amount is not an exact yuan amount');
+    }
+    const refundResult: RefundResult = {
+      state,
+      channelState: status,
+      // Alipay gives a refund no number of its own: trade_no with our out_request_no is how it names one.
+      amount,
+      succeededAt: state === 'succeeded' ? parseAlipayTime(fields.gmt_refund_pay) : undefined,
+    };
+    return { layer: 'trade', ok: true, refund: refundResult };
+  }
+
+  return {
+    id: 'alipay',
+    pay,
+    query,
+    close,
+    parseNotification: (input) => parseAlipayNotification(credentials, input),
+    refund,
+    queryRefund,
+  };
+}
+
+/** refund_status values of alipay.trade.fastpay.refund.query (§2.8). */
+const REFUND_STATES: Readonly<Record<string, RefundResult['state']>> = {
+  REFUND_SUCCESS: 'succeeded',
+  REFUND_PROCESSING: 'processing',
+  REFUND_FAIL: 'failed',
+};
+
+/** RULEBOOK.alipay.refund.idPriority: trade_no when known, else out_trade_no (Alipay reads trade_no first anyway). */
+function refundTradeIds(ref: { readonly channelOrderNo: string; readonly channelTradeNo?: string | undefined }): Record<string, string> {
+  return ref.channelTradeNo ? { trade_no: ref.channelTradeNo } : { out_trade_no: ref.channelOrderNo };
+}
+
+/** Whether the trade numbers an answer gives (if any) are this payment's. */
+function isAbout(fields: Readonly<Record<string, unknown>>, ref: { readonly channelOrderNo: string; readonly channelTradeNo?: string | undefined }): boolean {
+  if (fields.out_trade_no !== undefined && fields.out_trade_no !== ref.channelOrderNo) return false;
+  return !(ref.channelTradeNo && fields.trade_no !== undefined && fields.trade_no !== ref.channelTradeNo);
 }
 
 function productOf(product: string): ProductId {

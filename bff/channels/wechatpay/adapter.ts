@@ -1,6 +1,7 @@
-// The WeChat Pay API v3 adapter: prepay per product, query by out_trade_no and close, signed as WeChat requires and
-// with every answer's signature checked before a byte of it is believed (channel-protocols.md §1.1–1.3, §1.6–1.7).
-// It talks to whatever `credentials.gateway` names: https://api.mch.weixin.qq.com in production, the sandbox in tests.
+// The WeChat Pay API v3 adapter: prepay per product, query by out_trade_no, close, refund and refund query, signed as
+// WeChat requires and with every answer's signature checked before a byte of it is believed, and the notifications
+// WeChat POSTs read only once verified and decrypted (channel-protocols.md §1.1–1.8). It talks to whatever
+// `credentials.gateway` names: https://api.mch.weixin.qq.com in production, the sandbox in tests.
 
 import ky, { isTimeoutError, type AfterResponseHook, type KyInstance } from 'ky';
 import { RULEBOOK } from '../../../shared/channels/index.ts';
@@ -10,8 +11,24 @@ import type { OperatingSystem } from '../../../shared/terminal/index.ts';
 import type { WechatpayCredentials } from '../../keys/index.ts';
 import { unixSeconds } from '../crypto-util.ts';
 import type { HttpOptions } from '../index.ts';
-import type { AttemptRef, ChannelAdapter, CloseOutcome, PayOutcome, PayRequest, TradeResult, TradeState } from '../types.ts';
-import { appPayParameters, authorization, jsapiPayParameters, verifyResponse } from './crypto.ts';
+import type {
+  Ack,
+  AttemptRef,
+  ChannelAdapter,
+  CloseOutcome,
+  NotificationInput,
+  NotificationResult,
+  PayOutcome,
+  PayRequest,
+  RefundOutcome,
+  RefundQueryOutcome,
+  RefundRef,
+  RefundRequest,
+  RefundResult,
+  TradeResult,
+  TradeState,
+} from '../types.ts';
+import { aeadDecrypt, appPayParameters, authorization, jsapiPayParameters, verifyResponse, type VerifyResponseResult } from './crypto.ts';
 import { formatBeijingRfc3339 } from '../../../shared/channels/beijing-time.ts';
 
 const RULES = RULEBOOK.wechatpay;
@@ -260,6 +277,12 @@ function tradeOf(credentials: WechatpayCredentials, attempt: AttemptRef, json: u
   // An answer about another order or merchant is not an answer about this one.
   if (json.out_trade_no !== attempt.channelOrderNo) return 'answer about another out_trade_no';
   if (json.mchid !== undefined && json.mchid !== credentials.mchid) return 'answer about another mchid';
+  return transactionOf(json);
+}
+
+/** A transaction object (query answer or TRANSACTION.* resource, §1.4) as a TradeResult, or what is wrong with it. */
+function transactionOf(json: Record<string, unknown>): TradeResult | string {
+  if (typeof json.trade_state !== 'string' || json.trade_state === '') return 'transaction without trade_state';
   const state = tradeStateOf(json.trade_state);
   const amount = isRecord(json.amount) ? json.amount : {};
   let total: number | undefined;
@@ -279,12 +302,200 @@ function tradeOf(credentials: WechatpayCredentials, attempt: AttemptRef, json: u
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// Refunds (§1.8)
+
+/**
+ * `status` of refund answers and queries, `refund_status` of REFUND.* resources. ABNORMAL means the money left the
+ * merchant but could not be credited to the buyer (a closed card or account) and waits for the merchant to redirect
+ * it (apply-abnormal-refund, §1.8): for the cashier the refund failed and needs a person, so `failed` with the
+ * channelState ABNORMAL kept for whoever handles it. CLOSED is final. A status we do not know stays processing:
+ * nothing final is guessed.
+ */
+const REFUND_STATES: ReadonlyMap<string, RefundResult['state']> = new Map([
+  ['SUCCESS', 'succeeded'],
+  ['PROCESSING', 'processing'],
+  ['ABNORMAL', 'failed'],
+  ['CLOSED', 'failed'],
+]);
+
+/** A refund object (answer, query, or notification resource with `refund_status`) as a RefundResult, or what is wrong. */
+function refundOf(json: Record<string, unknown>, statusField: 'status' | 'refund_status', fundsField: 'funds_account' | 'user_received_account'): RefundResult | string {
+  const status = json[statusField];
+  if (typeof status !== 'string' || status === '') return `refund without ${statusField}`;
+  const amount = isRecord(json.amount) ? json.amount : {};
+  let refunded: number;
+  try {
+    refunded = fromChannelAmount(amount.refund, 'fen', 'CNY', 'amount.refund');
+  } catch {
+    // The amount is what the caller cross-checks against its own refund; an answer without it settles nothing.
+    return 'refund without a valid amount.refund';
+  }
+  const state = REFUND_STATES.get(status) ?? 'processing';
+  const fundsAccount = json[fundsField];
+  return {
+    state,
+    channelState: status,
+    channelRefundNo: typeof json.refund_id === 'string' && json.refund_id !== '' ? json.refund_id : undefined,
+    amount: refunded,
+    succeededAt: state === 'succeeded' ? parseTime(json.success_time) : undefined,
+    fundsAccount: typeof fundsAccount === 'string' && fundsAccount !== '' ? fundsAccount : undefined,
+  };
+}
+
+/** reason is string(80) at WeChat (§1.8): cut to 80 characters rather than have the refund refused for its note. */
+function refundReason(reason: string | undefined): string | undefined {
+  if (reason === undefined) return undefined;
+  const cut = [...reason.trim()].slice(0, 80).join('');
+  return cut === '' ? undefined : cut;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Notifications (§1.2, §1.4, §1.5)
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/**
+ * Received: 200 with `{"code":"SUCCESS","message":"成功"}`. §1.5 takes 200 or 204 as received and ignores the body;
+ * this is the form both the older pages (which show this body) and the newer ones (body optional) accept. Not 204: an
+ * Ack is handed to `new Response(body, { status })` (Hono's c.body), which throws for a 204 with a body, even ''.
+ */
+const RECEIVED: Ack = { status: 200, body: JSON.stringify({ code: 'SUCCESS', message: '成功' }), contentType: JSON_TYPE };
+
+type Rejection = Extract<NotificationResult, { ok: false }>['reason'];
+
+function failed(status: number, message: string): Ack {
+  return { status, body: JSON.stringify({ code: 'FAIL', message }), contentType: JSON_TYPE };
+}
+
+/**
+ * Refusals WeChat retries on its ladder (§1.5: any 4xx/5xx). 401 for what fails authentication (a probe must fail
+ * like any bad signature, §1.2), 400 for what we cannot read or is not ours, 500 for a resource we cannot decrypt:
+ * the signature was WeChat's, so the APIv3 key configured here is wrong and a retry after the fix will pass. The
+ * messages are fixed: nothing about keys or contents goes back on the wire.
+ */
+const REFUSED: Readonly<Record<Rejection, Ack>> = {
+  malformed: failed(400, '通知格式错误'),
+  'bad-signature': failed(401, '验签失败'),
+  'signtest-probe': failed(401, '验签失败'),
+  'unknown-key': failed(401, '验签失败：未知的 Wechatpay-Serial'),
+  stale: failed(401, '验签失败：时间戳超出允许范围'),
+  'decrypt-failed': failed(500, '解密失败'),
+  'wrong-merchant': failed(400, '商户号不匹配'),
+};
+
+const VERIFY_REASONS: Readonly<Record<Exclude<VerifyResponseResult, { ok: true }>['reason'], Rejection>> = {
+  malformed: 'malformed',
+  'signtest-probe': 'signtest-probe',
+  'unknown-serial': 'unknown-key',
+  'stale-timestamp': 'stale',
+  'bad-signature': 'bad-signature',
+};
+
+const PAYMENT_EVENTS: readonly string[] = ['TRANSACTION.SUCCESS'];
+/** Event type → the refund_status it announces (§1.4). A Map: an event type is text from outside. */
+const REFUND_EVENTS: ReadonlyMap<string, string> = new Map([
+  ['REFUND.SUCCESS', 'SUCCESS'],
+  ['REFUND.ABNORMAL', 'ABNORMAL'],
+  ['REFUND.CLOSED', 'CLOSED'],
+]);
+
+function parseNotification(credentials: WechatpayCredentials, input: NotificationInput): NotificationResult {
+  let eventId: string | undefined;
+  const reject = (reason: Rejection, detail: string): NotificationResult => ({ ok: false, reason, detail, eventId, ack: REFUSED[reason] });
+
+  // The id is read before anything is trusted, for the log line only; nothing acts on a rejected one.
+  let envelope: unknown;
+  try {
+    envelope = JSON.parse(input.body);
+  } catch {
+    envelope = undefined;
+  }
+  if (isRecord(envelope) && typeof envelope.id === 'string' && envelope.id !== '') eventId = envelope.id;
+
+  // 1. Signature over the raw bytes, by the key Wechatpay-Serial names, within ±5 min of now (§1.2–1.3).
+  const verdict = verifyResponse(
+    {
+      timestamp: input.headers['wechatpay-timestamp'],
+      nonce: input.headers['wechatpay-nonce'],
+      signature: input.headers['wechatpay-signature'],
+      serial: input.headers['wechatpay-serial'],
+      body: input.body,
+    },
+    credentials.platformPublicKeys,
+    Math.floor(input.now.getTime() / 1000),
+  );
+  if (!verdict.ok) {
+    const serial = input.headers['wechatpay-serial'] ?? '';
+    return reject(VERIFY_REASONS[verdict.reason], verdict.reason === 'unknown-serial' ? `no WeChat Pay key for serial ${serial}` : `signature check: ${verdict.reason}`);
+  }
+
+  // 2. The envelope (§1.4). Authentic from here on, but still read field by field.
+  if (!isRecord(envelope) || eventId === undefined) return reject('malformed', 'body is not a notification with an id');
+  const eventType = envelope.event_type;
+  const resource = envelope.resource;
+  if (typeof eventType !== 'string' || !isRecord(resource)) return reject('malformed', 'notification without event_type or resource');
+  const { algorithm, ciphertext, nonce } = resource;
+  const associatedData = resource.associated_data ?? '';
+  if (algorithm !== 'AEAD_AES_256_GCM' || typeof ciphertext !== 'string' || typeof nonce !== 'string' || typeof associatedData !== 'string') {
+    return reject('malformed', `resource not AEAD_AES_256_GCM with ciphertext and nonce (${String(algorithm)})`);
+  }
+
+  // 3. Decrypted with the APIv3 key; the tag is checked, so a changed ciphertext or AAD fails here (§1.4).
+  let plaintext: string;
+  try {
+    plaintext = aeadDecrypt({ key: credentials.apiV3Key, nonce, associatedData, ciphertext });
+  } catch {
+    return reject('decrypt-failed', 'resource did not decrypt with the configured APIv3 key');
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(plaintext);
+  } catch {
+    data = undefined;
+  }
+  if (!isRecord(data)) return reject('malformed', 'decrypted resource is not a JSON object');
+
+  // 4. Ours: a notification for another merchant (a shared notify URL, a misrouted key) changes nothing here.
+  if (data.mchid !== undefined && data.mchid !== credentials.mchid) return reject('wrong-merchant', `resource is for mchid ${String(data.mchid)}`);
+  const appids = [credentials.appid, credentials.miniProgramAppid, credentials.appAppid];
+  if (data.appid !== undefined && !appids.includes(String(data.appid))) return reject('wrong-merchant', `resource is for appid ${String(data.appid)}`);
+
+  const ok = (subject: Extract<NotificationResult, { ok: true }>['subject']): NotificationResult => ({ ok: true, eventId: eventId ?? '', subject, ack: RECEIVED });
+
+  if (PAYMENT_EVENTS.includes(eventType)) {
+    if (data.mchid === undefined) return reject('wrong-merchant', 'transaction without mchid');
+    if (typeof data.out_trade_no !== 'string' || data.out_trade_no === '') return reject('malformed', 'transaction without out_trade_no');
+    const trade = transactionOf(data);
+    if (typeof trade === 'string') return reject('malformed', trade);
+    return ok({ kind: 'payment', channelOrderNo: data.out_trade_no, trade });
+  }
+
+  const eventStatus = REFUND_EVENTS.get(eventType);
+  if (eventStatus !== undefined) {
+    if (data.mchid === undefined) return reject('wrong-merchant', 'refund without mchid');
+    if (typeof data.out_trade_no !== 'string' || data.out_trade_no === '') return reject('malformed', 'refund without out_trade_no');
+    if (typeof data.out_refund_no !== 'string' || data.out_refund_no === '') return reject('malformed', 'refund without out_refund_no');
+    // The resource's refund_status is the fact; an event type that contradicts it is not something to act on.
+    const withStatus = data.refund_status === undefined ? { ...data, refund_status: eventStatus } : data;
+    if (withStatus.refund_status !== eventStatus) return reject('malformed', `${eventType} with refund_status ${String(data.refund_status)}`);
+    // user_received_account (where the money went, e.g. 支付用户零钱) is all the notification says about accounts.
+    const refund = refundOf(withStatus, 'refund_status', 'user_received_account');
+    if (typeof refund === 'string') return reject('malformed', refund);
+    return ok({ kind: 'refund', channelOrderNo: data.out_trade_no, refundNo: data.out_refund_no, refund });
+  }
+
+  // Authentic and ours, but nothing the cashier acts on (e.g. a profit-sharing event on the same URL): acknowledged.
+  return ok({ kind: 'ignored', reason: `event type ${eventType}` });
+}
+
+// ---------------------------------------------------------------------------------------------------------
 
 export function wechatpayAdapter(credentials: WechatpayCredentials, http: HttpOptions): ChannelAdapter {
   const wechat = client(credentials, http);
   const now = () => http.now?.() ?? new Date();
   const mchidQuery = `mchid=${encodeURIComponent(credentials.mchid)}`;
   const orderPath = (no: string) => `/v3/pay/transactions/out-trade-no/${encodeURIComponent(no)}`;
+  const refundPath = (no: string) => `/v3/refund/domestic/refunds/${encodeURIComponent(no)}`;
 
   return {
     id: 'wechatpay',
@@ -340,6 +551,60 @@ export function wechatpayAdapter(credentials: WechatpayCredentials, http: HttpOp
       if (error.code === 'ORDER_CLOSED') return { kind: 'closed' };
       // ORDER_NOT_EXIST included: no confirmation that nothing can be paid, so a query decides.
       return { kind: 'unknown', reason: traced(error, answer.requestId) };
+    },
+
+    parseNotification(input) {
+      try {
+        return parseNotification(credentials, input);
+      } catch (error) {
+        // The contract says never throws; a bug in reading must still answer WeChat so that it retries.
+        return { ok: false, reason: 'malformed', detail: `unreadable notification (${(error as Error).name})`, ack: REFUSED.malformed };
+      }
+    },
+
+    async refund(request: RefundRequest): Promise<RefundOutcome> {
+      if (request.currency !== 'CNY') return { kind: 'failed', code: 'unsupported_currency', message: 'WeChat Pay refunds CNY only' };
+      const reason = refundReason(request.reason);
+      // RULEBOOK.wechatpay.refund.idPriority: transaction_id when known, else out_trade_no. WeChat's own id cannot be
+      // mistaken for another merchant order, and it is the one WeChat documents first; out_trade_no is always ours.
+      const body = JSON.stringify({
+        ...(request.channelTradeNo ? { transaction_id: request.channelTradeNo } : { out_trade_no: request.channelOrderNo }),
+        out_refund_no: request.refundNo,
+        ...(reason === undefined ? {} : { reason }),
+        notify_url: request.notifyUrl,
+        amount: { refund: toChannelAmount(request.amount, 'fen', 'CNY'), total: toChannelAmount(request.total, 'fen', 'CNY'), currency: 'CNY' },
+      });
+      // A write: sent once. The caller re-sends the same out_refund_no, which WeChat refunds at most once (§1.8).
+      const answer = await wechat.exchange('POST', '/v3/refund/domestic/refunds', body);
+      if (answer.kind !== 'answer') return { kind: 'unknown', reason: answer.reason };
+      if (answer.status === 200) {
+        if (!isRecord(answer.json) || answer.json.out_refund_no !== request.refundNo) return { kind: 'unknown', reason: 'HTTP 200 answer about another out_refund_no' };
+        const refund = refundOf(answer.json, 'status', 'funds_account');
+        return typeof refund === 'string' ? { kind: 'unknown', reason: `HTTP 200 ${refund}` } : { kind: 'accepted', refund };
+      }
+      // NOT_ENOUGH, INVALID_REQUEST (too much, too late, too many), RESOURCE_NOT_EXISTS (unpaid), NO_AUTH… are WeChat's
+      // "the refund was not applied" (§1.8); SYSTEM_ERROR, 5xx and 429 FREQUENCY_LIMITED (which includes the minute
+      // between refunds of one order) leave it unknown: a query says, and the same out_refund_no may go again.
+      const error = errorOf(answer.status, answer.json);
+      return error.unknown ? { kind: 'unknown', reason: traced(error, answer.requestId) } : { kind: 'failed', code: error.code, message: error.message };
+    },
+
+    async queryRefund(ref: RefundRef): Promise<RefundQueryOutcome> {
+      // A read: retried on timeouts and 5xx like the order query.
+      const answer = await wechat.exchange('GET', refundPath(ref.refundNo));
+      if (answer.kind !== 'answer') return { layer: 'communication', ok: false, reason: answer.reason };
+      if (answer.status === 200) {
+        const json = answer.json;
+        if (!isRecord(json) || json.out_refund_no !== ref.refundNo) return { layer: 'communication', ok: false, reason: 'answer about another out_refund_no' };
+        if (json.out_trade_no !== undefined && json.out_trade_no !== ref.channelOrderNo) return { layer: 'communication', ok: false, reason: 'answer about another out_trade_no' };
+        const refund = refundOf(json, 'status', 'funds_account');
+        return typeof refund === 'string' ? { layer: 'communication', ok: false, reason: refund } : { layer: 'trade', ok: true, refund };
+      }
+      const error = errorOf(answer.status, answer.json);
+      if (answer.status === 404 && error.code === 'RESOURCE_NOT_EXISTS') {
+        return { layer: 'trade', ok: true, refund: { state: 'not-found', channelState: 'RESOURCE_NOT_EXISTS' } };
+      }
+      return { layer: 'business', ok: false, code: error.code, message: error.message, unknown: error.unknown };
     },
   };
 }

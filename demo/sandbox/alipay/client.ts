@@ -7,6 +7,7 @@ import { formatBeijingTime, parseBeijingTime } from '../../../shared/channels/be
 import { signResponse, verifyParams } from '../../../bff/channels/alipay/crypto.ts';
 import type { SandboxOrder } from '../order-book.ts';
 import type { SandboxContext } from '../types.ts';
+import { lateExpiryFor } from './gateway.ts';
 import { alipayJson, isFailure, successBody } from './protocol.ts';
 import { parseBizContent, payTermsOf } from './terms.ts';
 import type { AlipayTrades } from './trades.ts';
@@ -57,7 +58,7 @@ export function appPay(context: SandboxContext, trades: AlipayTrades, request: {
   if (!verifyParams(params, alipay.appPublicKey)) return failed('isv.invalid-signature: 验签出错');
   const biz = parseBizContent(params.biz_content);
   if (isFailure(biz)) return failed(`${biz.subCode}: ${biz.subMsg}`);
-  const terms = payTermsOf(biz, 'alipay.trade.app.pay', trades.now());
+  const terms = payTermsOf(biz, 'alipay.trade.app.pay', trades.now(), { lateExpiry: lateExpiryFor(biz, { context }) });
   if (isFailure(terms)) return failed(`${terms.subCode}: ${terms.subMsg}`);
   const order = trades.open('alipay.trade.app.pay', terms, { notifyUrl: params.notify_url, visible: true });
   if (isFailure(order)) return failed(`${order.subCode}: ${order.subMsg}`);

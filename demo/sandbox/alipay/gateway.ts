@@ -1,6 +1,7 @@
 // The sandbox's gateway.do: reads a request the way Alipay's OpenAPI 2.0 gateway does (URL query and form body
 // merged, common parameters checked, RSA2 over every received parameter except sign) and answers server calls
-// with signed JSON, browser pay requests with the cashier (channel-protocols.md §2.1, §2.2, §2.5).
+// with signed JSON, browser pay requests with the cashier (channel-protocols.md §2.1, §2.2, §2.5, §2.8). Queries
+// act out the order's scripted query failures (demo/sandbox/faults.ts).
 
 import { generateKeyPairSync } from 'node:crypto';
 import type { Context } from 'hono';
@@ -11,13 +12,30 @@ import type { SandboxOrder } from '../order-book.ts';
 import type { SandboxContext } from '../types.ts';
 import { cashierPage, errorPage, statusPage } from './cashier.ts';
 import { business, envelope, failure, failureBody, isFailure, responseKeyOf, successBody, type Failure } from './protocol.ts';
-import { outTradeNoOf, parseBizContent, payTermsOf } from './terms.ts';
-import { SANDBOX_BUYER, tradeStatusOf, type AlipayTrades } from './trades.ts';
+import { fenOf, outTradeNoOf, parseBizContent, payTermsOf } from './terms.ts';
+import { SANDBOX_BUYER, type AlipayTrades, type SandboxRefund } from './trades.ts';
 
 /** Methods answered with the cashier in the customer's browser rather than with JSON (§2.4). */
 const BROWSER_METHODS = ['alipay.trade.page.pay', 'alipay.trade.wap.pay'] as const;
 type BrowserMethod = (typeof BROWSER_METHODS)[number];
-const API_METHODS = new Set(['alipay.trade.precreate', 'alipay.trade.create', 'alipay.trade.query', 'alipay.trade.close']);
+const API_METHODS = new Set([
+  'alipay.trade.precreate',
+  'alipay.trade.create',
+  'alipay.trade.query',
+  'alipay.trade.close',
+  'alipay.trade.refund',
+  'alipay.trade.fastpay.refund.query',
+]);
+
+/** The calls the queryFailure fault acts on: the reads about an order, never the writes. */
+const QUERY_METHODS: ReadonlySet<string> = new Set(['alipay.trade.query', 'alipay.trade.fastpay.refund.query']);
+
+/**
+ * How long a query the `timeout` fault holds before giving up with a 504, as a load balancer in front of a gateway
+ * would. A caller that stops waiting first (every adapter does, within its timeout) ends the hold at once, so the
+ * sandbox never keeps a test process waiting on its own.
+ */
+export const HELD_QUERY_MS = 30_000;
 
 const isBrowserMethod = (method: string): method is BrowserMethod => (BROWSER_METHODS as readonly string[]).includes(method);
 
@@ -42,7 +60,9 @@ export type GatewayFault =
   /** A 502 from a proxy in front of the gateway. */
   | 'http-502'
   /** The answer is signed with a key that is not Alipay's. */
-  | 'forged-signature';
+  | 'forged-signature'
+  /** 40004 ACQ.SELLER_BALANCE_NOT_ENOUGH: the merchant's balance cannot cover a refund (the sandbox keeps none). */
+  | 'seller-balance-not-enough';
 
 export class GatewayFaults {
   readonly #queue = new Map<string, GatewayFault[]>();
@@ -63,6 +83,8 @@ export interface GatewayDeps {
   readonly context: SandboxContext;
   readonly trades: AlipayTrades;
   readonly faults: GatewayFaults;
+  /** A refund moved money: its notification goes out (notify.ts). */
+  readonly refunded: (order: SandboxOrder, refund: SandboxRefund) => void;
 }
 
 /** Query and form body merged, as the SDKs split them (§2.1). A name given twice with two values is refused. */
@@ -148,7 +170,7 @@ export async function handleGateway(c: Context, deps: GatewayDeps): Promise<Resp
   const now = deps.context.clock.now();
 
   if (isBrowserMethod(method)) {
-    const terms = payTermsOf(biz, method, now);
+    const terms = payTermsOf(biz, method, now, { lateExpiry: lateExpiryFor(biz, deps) });
     if (isFailure(terms)) return refuse(terms);
     // The trade comes to exist at Alipay now, when the customer opens the cashier (not when the URL was signed).
     const order = trades.open(method, terms, { notifyUrl: params.notify_url, returnUrl: params.return_url, visible: true });
@@ -160,6 +182,17 @@ export async function handleGateway(c: Context, deps: GatewayDeps): Promise<Resp
   if (fault === 'http-502') return c.text('Bad Gateway', 502);
   if (fault === 'unknow-error') return json(failureBody(unavailable()));
   if (fault === 'system-error') return json(failureBody(business.systemError()));
+  if (fault === 'seller-balance-not-enough') return json(failureBody(business.sellerBalanceNotEnough()));
+  if (QUERY_METHODS.has(method)) {
+    const key = orderKeyOf(biz, trades);
+    const scripted = key === undefined ? undefined : deps.context.faults.takeQueryFailure('alipay', key);
+    // '5xx': what a proxy in front of the gateway answers when the gateway is down; the answer is not Alipay's JSON.
+    if (scripted === '5xx') return c.text('Bad Gateway', 502);
+    if (scripted === 'timeout') {
+      await held(c.req.raw.signal, HELD_QUERY_MS);
+      return c.text('Gateway Timeout', 504);
+    }
+  }
   const answer = apiAnswer(method, biz, params, deps);
   if (fault === 'applied-then-unknown') return json(failureBody(unavailable()));
   const signer = fault === 'forged-signature' ? 'forged' : 'alipay';
@@ -180,24 +213,122 @@ function apiAnswer(method: string, biz: Readonly<Record<string, unknown>>, param
     return { out_trade_no: order.key, qr_code: `${context.publicUrl}/pay/alipay/qr/${order.details.qr_code ?? ''}` };
   }
 
-  // alipay.trade.query / alipay.trade.close: trade_no or out_trade_no, trade_no first when both are given.
-  const tradeNo = typeof biz.trade_no === 'string' && biz.trade_no !== '' ? biz.trade_no : undefined;
-  if (tradeNo === undefined && (biz.out_trade_no === undefined || biz.out_trade_no === '')) return business.invalidParameter('trade_no or out_trade_no is required');
-  let order;
-  if (tradeNo !== undefined) {
-    order = trades.byTradeNo(tradeNo);
-  } else {
-    const outTradeNo = outTradeNoOf(biz.out_trade_no);
-    if (isFailure(outTradeNo)) return outTradeNo;
-    order = trades.get(outTradeNo);
-  }
+  // alipay.trade.query / close / refund / fastpay.refund.query: the trade by trade_no or out_trade_no.
+  const order = tradeOf(biz, trades);
+  if (isFailure(order)) return order;
   if (method === 'alipay.trade.close') {
     if (!order) return business.tradeNotExist();
     const refused = trades.close(order);
     return refused ?? { trade_no: order.tradeNo, out_trade_no: order.key };
   }
   if (!order || !trades.isVisible(order)) return business.tradeNotExist();
+  if (method === 'alipay.trade.refund') return refundAnswer(order, biz, deps);
+  if (method === 'alipay.trade.fastpay.refund.query') return refundQueryAnswer(order, biz, trades);
   return queryFields(order, trades);
+}
+
+/** trade_no or out_trade_no, trade_no first when both are given ("如果同时存在优先取trade_no"). */
+function tradeOf(biz: Readonly<Record<string, unknown>>, trades: AlipayTrades): SandboxOrder | undefined | Failure {
+  const tradeNo = typeof biz.trade_no === 'string' && biz.trade_no !== '' ? biz.trade_no : undefined;
+  if (tradeNo !== undefined) return trades.byTradeNo(tradeNo);
+  if (biz.out_trade_no === undefined || biz.out_trade_no === '') return business.invalidParameter('trade_no or out_trade_no is required');
+  const outTradeNo = outTradeNoOf(biz.out_trade_no);
+  return isFailure(outTradeNo) ? outTradeNo : trades.get(outTradeNo);
+}
+
+/** The order a query is about, for its fault script: the trade's out_trade_no, or the one asked for. */
+function orderKeyOf(biz: Readonly<Record<string, unknown>>, trades: AlipayTrades): string | undefined {
+  const order = tradeOf(biz, trades);
+  if (order && !isFailure(order)) return order.key;
+  return typeof biz.out_trade_no === 'string' ? biz.out_trade_no : undefined;
+}
+
+/**
+ * Whether the order's fault script lets the customer pay after time_expire (successAfterExpiry). A trade about to be
+ * made takes the default script (`for`); one made before the default was set keeps its own (or none).
+ */
+export function lateExpiryFor(biz: Readonly<Record<string, unknown>>, deps: { readonly context: SandboxContext }): boolean {
+  const key = biz.out_trade_no;
+  if (typeof key !== 'string') return false;
+  const { faults, orders } = deps.context;
+  const script = orders.get('alipay', key) ? faults.list()[`alipay:${key}`] : faults.for('alipay', key);
+  return script?.successAfterExpiry === true;
+}
+
+/** Waits `ms`, or until the caller hangs up (node-server aborts the request's signal when the client goes away). */
+function held(signal: AbortSignal, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    // Never the reason a process stays up.
+    timer.unref?.();
+    if (signal.aborted) done();
+    else signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+const text = (value: unknown, field: string, max: number): string | undefined | Failure => {
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string') return business.invalidParameter(`${field} must be a string`);
+  return [...value].length > max ? business.invalidParameter(`${field} is longer than ${max}`) : value;
+};
+
+/**
+ * alipay.trade.refund (§2.8, AlipayTradeRefundModel): refund_amount in yuan, out_request_no (String(64), "如需部分
+ * 退款，则此参数必传"), refund_reason (String(256)). The rules are AlipayTrades.refund's. The answer's refund_fee is the
+ * trade's refunded total ("退款总金额。指该笔交易累计已经退款成功的金额"), fund_change says whether this call moved money.
+ */
+function refundAnswer(order: SandboxOrder, biz: Readonly<Record<string, unknown>>, deps: GatewayDeps): Record<string, unknown> | Failure {
+  const amount = fenOf(biz.refund_amount);
+  if (amount === null || amount < 1) return business.invalidParameter('refund_amount must be yuan with at most two decimals, at least 0.01');
+  const outRequestNo = text(biz.out_request_no, 'out_request_no', 64);
+  if (isFailure(outRequestNo)) return outRequestNo;
+  const reason = text(biz.refund_reason, 'refund_reason', 256);
+  if (isFailure(reason)) return reason;
+  const { trades } = deps;
+  const done = trades.refund(order, { outRequestNo, amount, reason });
+  if (isFailure(done)) return done;
+  if (done.fundChange) deps.refunded(order, done.refund);
+  return {
+    trade_no: order.tradeNo,
+    out_trade_no: order.key,
+    buyer_logon_id: SANDBOX_BUYER.logonId,
+    ...(order.details.buyer_id ? { buyer_user_id: order.details.buyer_id } : {}),
+    ...(order.details.buyer_open_id ? { buyer_open_id: order.details.buyer_open_id } : {}),
+    fund_change: done.fundChange ? 'Y' : 'N',
+    refund_fee: formatYuan(trades.refundedOf(order)),
+    gmt_refund_pay: formatBeijingTime(new Date(done.refund.at)),
+  };
+}
+
+/**
+ * alipay.trade.fastpay.refund.query (§2.8): out_request_no (required) on the trade. A refund it knows is
+ * REFUND_SUCCESS with this refund's own refund_amount; gmt_refund_pay only when query_options asks for it ("默认不
+ * 返回该信息"). A number it does not know is answered 10000 with nothing but code and msg: "未返回该字段表示退款请求
+ * 未收到或者退款失败".
+ */
+function refundQueryAnswer(order: SandboxOrder, biz: Readonly<Record<string, unknown>>, trades: AlipayTrades): Record<string, unknown> | Failure {
+  const outRequestNo = text(biz.out_request_no, 'out_request_no', 64);
+  if (isFailure(outRequestNo)) return outRequestNo;
+  if (outRequestNo === undefined) return business.invalidParameter('out_request_no is required');
+  const options = biz.query_options ?? [];
+  if (!Array.isArray(options) || !options.every((option) => typeof option === 'string')) return business.invalidParameter('query_options must be a list of strings');
+  const refund = trades.refundsOf(order).find((candidate) => candidate.outRequestNo === outRequestNo);
+  if (!refund) return {};
+  return {
+    trade_no: order.tradeNo,
+    out_trade_no: order.key,
+    out_request_no: refund.outRequestNo,
+    total_amount: formatYuan(order.amount),
+    refund_amount: formatYuan(refund.amount),
+    refund_status: 'REFUND_SUCCESS',
+    ...(refund.reason === undefined ? {} : { refund_reason: refund.reason }),
+    ...(options.includes('gmt_refund_pay') ? { gmt_refund_pay: formatBeijingTime(new Date(refund.at)) } : {}),
+  };
 }
 
 /**
@@ -205,8 +336,9 @@ function apiAnswer(method: string, biz: Readonly<Record<string, unknown>>, param
  * a payment; send_pay_date is the payment time, Beijing time.
  */
 function queryFields(order: SandboxOrder, trades: AlipayTrades): Record<string, unknown> {
-  const status = tradeStatusOf(order);
-  const paid = status === 'TRADE_SUCCESS';
+  const status = trades.statusOf(order);
+  // A trade closed by its refunds was still paid: the payment fields stay.
+  const paid = order.paidAt !== undefined;
   const amount = formatYuan(order.amount);
   return {
     trade_no: order.tradeNo,

@@ -11,6 +11,13 @@
 //   wants one of them (see the adapter's buyerOf).
 // - The timestamp of a page/WAP request the customer's browser carries is checked for its format only, not its age.
 // - UTF-8 only (Alipay also takes GBK); RSA2 in public-key mode only (no RSA, no certificate mode).
+// - Refunds are done the moment alipay.trade.refund answers, so the refund query knows them at once; Alipay asks
+//   merchants to wait 10 s before querying (§2.8). No balance is kept: ACQ.SELLER_BALANCE_NOT_ENOUGH comes only as a
+//   scripted fault.
+// - Two refunds of one trade less than 3 s apart (a [3P] rule) are refused with ACQ.SYSTEM_ERROR: Alipay publishes no
+//   code for it (trades.ts).
+// - When the refund window ends the trade reads TRADE_FINISHED, but no TRADE_FINISHED notification is sent (the
+//   sandbox clock jumps; nothing fires on the jump). An unpaid trade that closes is not notified either.
 
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
@@ -20,7 +27,7 @@ import type { ChannelSandbox, SandboxContext } from '../types.ts';
 import { cashierOutcome, cashierPage, statusPage } from './cashier.ts';
 import { appPay, tradePay } from './client.ts';
 import { GatewayFaults, handleGateway } from './gateway.ts';
-import { notifyPaid, returnParams } from './notify.ts';
+import { notifyPaid, notifyRefunded, returnParams, type NotifyDeps } from './notify.ts';
 import { AlipayTrades } from './trades.ts';
 
 export type { GatewayFault } from './gateway.ts';
@@ -43,7 +50,8 @@ async function jsonBody(request: Request): Promise<Record<string, unknown>> {
 export function alipaySandbox(context: SandboxContext): AlipaySandbox {
   const trades = new AlipayTrades(context);
   const faults = new GatewayFaults();
-  const paid = (order: SandboxOrder) => notifyPaid(context, trades, order);
+  const notify: NotifyDeps = { context, trades, foreignKey: () => faults.foreignKey() };
+  const paid = (order: SandboxOrder) => notifyPaid(notify, order);
   const returnUrl = (order: SandboxOrder): string | undefined => {
     if (!order.returnUrl) return undefined;
     // Appended to whatever query the merchant's return_url already has.
@@ -53,7 +61,7 @@ export function alipaySandbox(context: SandboxContext): AlipaySandbox {
   };
 
   const app = new Hono()
-    .on(['GET', 'POST'], '/gateway.do', (c) => handleGateway(c, { context, trades, faults }))
+    .on(['GET', 'POST'], '/gateway.do', (c) => handleGateway(c, { context, trades, faults, refunded: (order, refund) => notifyRefunded(notify, order, refund) }))
     // The phone cashier behind a precreate QR code: opening it is the scan, which makes the trade exist.
     .get('/pay/alipay/qr/:code', (c) => {
       const order = trades.byQrCode(c.req.param('code'));

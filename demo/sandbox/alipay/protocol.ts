@@ -43,6 +43,18 @@ export const business = {
   expired: () => failure('40004', 'ACQ.NOW_TIME_AFTER_EXPIRE_TIME_ERROR', '当前时间已超过允许支付的时间'),
   accessForbidden: (detail: string) => failure('40004', 'ACQ.ACCESS_FORBIDDEN', `无权限使用接口: ${detail}`),
   systemError: () => failure('40004', 'ACQ.SYSTEM_ERROR', '系统异常'),
+  // alipay.trade.refund's table (sub_msg as Alipay writes them; the advice after each is Alipay's too).
+  /** "查询交易，确认交易是否已经付款": a trade nobody paid. */
+  refundTradeStatusError: () => failure('40004', 'ACQ.TRADE_STATUS_ERROR', '交易状态非法'),
+  /** "检查当前交易的状态是否为交易成功状态以及签约的退款属性是否允许退款": e.g. the contract's refund window has passed. */
+  tradeNotAllowRefund: () => failure('40004', 'ACQ.TRADE_NOT_ALLOW_REFUND', '当前交易不允许退款'),
+  /** Without out_request_no only the whole amount can be refunded (developer.aliyun.com/article/707486). */
+  refundAmountNotEqualTotal: () => failure('40004', 'ACQ.REFUND_AMT_NOT_EQUAL_TOTAL', '撤销或退款金额与订单金额不一致'),
+  /** "检查退款请求的金额是否正确": more than what is left to refund. */
+  refundFeeError: () => failure('40004', 'ACQ.REASON_TRADE_REFUND_FEE_ERR', '退款金额无效'),
+  /** "检查该退款号是否已退过款或更换退款号重新发起请求": the out_request_no already carries other terms. */
+  discordantRepeatRequest: () => failure('40004', 'ACQ.DISCORDANT_REPEAT_REQUEST', '不一致的请求'),
+  sellerBalanceNotEnough: () => failure('40004', 'ACQ.SELLER_BALANCE_NOT_ENOUGH', '卖家余额不足'),
 } as const;
 
 export function failureBody(refusal: Failure): Record<string, string> {

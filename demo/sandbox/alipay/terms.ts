@@ -64,26 +64,30 @@ export function outTradeNoOf(value: unknown): string | Failure {
   return typeof value === 'string' && /^[0-9A-Za-z_]{1,64}$/.test(value) ? value : business.invalidParameter('out_trade_no must be 1–64 letters, digits or _');
 }
 
-/** Yuan with at most two decimals ("精确到小数点后两位"), in [0.01, 100000000] (§2.6); a JSON number is read as written. */
-function amountOf(value: unknown): number | Failure {
+/** Yuan with at most two decimals ("精确到小数点后两位") as fen, or null; a JSON number is read as written. */
+export function fenOf(value: unknown): number | null {
   const text = typeof value === 'number' && Number.isFinite(value) ? String(value) : value;
-  if (typeof text !== 'string' || !/^(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?$/.test(text)) {
-    return business.invalidParameter('total_amount must be yuan with at most two decimals');
-  }
+  if (typeof text !== 'string' || !/^(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?$/.test(text)) return null;
   const [whole = '0', fraction = ''] = text.split('.');
-  const fen = Number(whole) * 100 + Number(fraction.padEnd(2, '0'));
+  return Number(whole) * 100 + Number(fraction.padEnd(2, '0'));
+}
+
+/** total_amount: in [0.01, 100000000] yuan (§2.6). */
+function amountOf(value: unknown): number | Failure {
+  const fen = fenOf(value);
+  if (fen === null) return business.invalidParameter('total_amount must be yuan with at most two decimals');
   // "订单金额不能小于等于0，且不能大于100000000元" (ACQ.TOTAL_FEE_EXCEED in Alipay's error table).
   return fen < 1 || fen > 10_000_000_000 ? business.totalFeeExceed() : fen;
 }
 
-function expiryOf(biz: Readonly<Record<string, unknown>>, method: PayMethod, now: Date): Date | Failure {
+function expiryOf(biz: Readonly<Record<string, unknown>>, method: PayMethod, now: Date, lateExpiry: boolean): Date | Failure {
   const max = now.getTime() + 15 * 86_400_000;
   if (biz.time_expire !== undefined) {
     // Absolute, Beijing time, wins over timeout_express (§2.6).
     const at = parseBeijingTime(biz.time_expire);
     if (!at) return business.invalidParameter('time_expire must be yyyy-MM-dd HH:mm:ss');
     if (at.getTime() > max) return business.invalidParameter('time_expire is more than 15 days away');
-    return at.getTime() <= now.getTime() ? business.expired() : at;
+    return at.getTime() <= now.getTime() && !lateExpiry ? business.expired() : at;
   }
   if (biz.timeout_express !== undefined) {
     // Nm | Nh | Nd | 1c, whole numbers, 1m–15d (§2.6); 1c closes at the next Beijing midnight.
@@ -99,7 +103,15 @@ function expiryOf(biz: Readonly<Record<string, unknown>>, method: PayMethod, now
   return new Date(now.getTime() + PAY_METHODS[method].defaultExpirySeconds * 1000);
 }
 
-export function payTermsOf(biz: Readonly<Record<string, unknown>>, method: PayMethod, now: Date): PayTerms | Failure {
+export interface PayTermsOptions {
+  /**
+   * The successAfterExpiry fault (demo/sandbox/faults.ts): a channel whose clock starts late still takes a request
+   * whose time_expire has passed, so the customer can pay it.
+   */
+  readonly lateExpiry?: boolean;
+}
+
+export function payTermsOf(biz: Readonly<Record<string, unknown>>, method: PayMethod, now: Date, options: PayTermsOptions = {}): PayTerms | Failure {
   const outTradeNo = outTradeNoOf(biz.out_trade_no);
   if (typeof outTradeNo !== 'string') return outTradeNo;
   const amount = amountOf(biz.total_amount);
@@ -123,7 +135,7 @@ export function payTermsOf(biz: Readonly<Record<string, unknown>>, method: PayMe
     return business.accessForbidden(`product_code ${String(productCode)} does not go with ${method}`);
   }
 
-  const expiresAt = expiryOf(biz, method, now);
+  const expiresAt = expiryOf(biz, method, now, options.lateExpiry === true);
   if (!(expiresAt instanceof Date)) return expiresAt;
 
   const huabei = huabeiOf(biz.extend_params);

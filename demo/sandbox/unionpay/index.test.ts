@@ -502,12 +502,3 @@ describe('the app SDK stand-in, POST /pay/unionpay/app', () => {
     expect(unknown.status).toBe(404);
   });
 });
-
-describe('backTransReq.do', () => {
-  it('checks the signature, then refuses back transactions the sandbox does not implement — signed', async () => {
-    const { sandbox } = setup();
-    const refund = signed(consume(new Date(), { txnType: '04', txnSubType: '00', origQryId: '782209081322060674028' }));
-    expect(await api(sandbox, '/gateway/api/backTransReq.do', refund)).toMatchObject({ respCode: '10', respMsg: 'txnType无效[沙箱不支持后台交易]' });
-    expect((await api(sandbox, '/gateway/api/backTransReq.do', { ...refund, txnAmt: '2' })).respCode).toBe('11');
-  });
-});

@@ -21,7 +21,11 @@ export const RESP = {
   duplicate: '12',
   missing: '13',
   merchant: '31',
+  /** 33 交易金额超限: a refund for more than what is left of the consume. */
+  amountExceeded: '33',
   notFound: '34',
+  /** 35 原交易不存在或状态不正确: origQryId names no paid consume of this merchant, or one past its refund window. */
+  original: '35',
 } as const;
 
 export interface Rejection {
@@ -45,13 +49,18 @@ export interface Expectation {
   readonly txnType: string;
   readonly txnSubType: string;
   readonly bizType: string;
-  /** New transactions carry a fresh txnTime, amount, currency and URLs; a query names an old one. */
-  readonly kind: 'front' | 'app' | 'query';
+  /**
+   * New transactions carry a fresh txnTime, amount and URLs; a query names an old one; a back transaction
+   * (refund) names its original by origQryId and carries no currencyCode (official demo Form_6_4_Refund).
+   */
+  readonly kind: 'front' | 'app' | 'query' | 'back';
 }
 
 export const CONSUME_FRONT: Expectation = { txnType: '01', txnSubType: '01', bizType: '000201', kind: 'front' };
 export const CONSUME_APP: Expectation = { txnType: '01', txnSubType: '01', bizType: '000201', kind: 'app' };
 export const QUERY: Expectation = { txnType: '00', txnSubType: '00', bizType: '000000', kind: 'query' };
+/** Refund (退货, §3.3): txnType 04, txnSubType 00, on the consume's product (000201). */
+export const REFUND: Expectation = { txnType: '04', txnSubType: '00', bizType: '000201', kind: 'back' };
 
 export type Checked = { readonly ok: true; readonly fields: Record<string, string> } | ({ readonly ok: false } & Rejection);
 
@@ -92,8 +101,10 @@ export function checkFields(fields: Record<string, string>, expect: Expectation,
   const required =
     expect.kind === 'query'
       ? ['txnType', 'txnSubType', 'bizType', 'accessType', 'orderId', 'txnTime']
-      : ['txnType', 'txnSubType', 'bizType', 'channelType', 'accessType', 'orderId', 'txnTime', 'txnAmt', 'currencyCode', 'backUrl'];
+      : ['txnType', 'txnSubType', 'bizType', 'channelType', 'accessType', 'orderId', 'txnTime', 'txnAmt', 'backUrl'];
+  if (expect.kind === 'front' || expect.kind === 'app') required.push('currencyCode');
   if (expect.kind === 'front') required.push('frontUrl');
+  if (expect.kind === 'back') required.push('origQryId');
   for (const name of required) if (!present(name)) return reject(RESP.missing, `${name}不能为空`);
 
   if (fields.txnType !== expect.txnType || fields.txnSubType !== expect.txnSubType) {
@@ -110,7 +121,12 @@ export function checkFields(fields: Record<string, string>, expect: Expectation,
   if (fields.channelType !== '07' && fields.channelType !== '08') return reject(RESP.format, 'channelType无效');
   // Integer fen, no decimal point, no leading zero (§3.3).
   if (!/^[1-9]\d{0,11}$/.test(fields.txnAmt ?? '')) return reject(RESP.format, 'txnAmt无效');
-  if (fields.currencyCode !== '156') return reject(RESP.format, 'currencyCode无效');
+  // A refund takes the consume's currency; one that says so anyway must say CNY.
+  if (present('currencyCode') || expect.kind !== 'back') {
+    if (fields.currencyCode !== '156') return reject(RESP.format, 'currencyCode无效');
+  }
+  // queryId as UnionPay writes it: 21 digits (U3; the official .NET demo page's pattern for origQryId).
+  if (expect.kind === 'back' && !/^\d{21}$/.test(fields.origQryId ?? '')) return reject(RESP.format, 'origQryId无效');
   if (!URL_PATTERN.test(fields.backUrl ?? '')) return reject(RESP.format, 'backUrl无效');
   if (expect.kind === 'front' && !URL_PATTERN.test(fields.frontUrl ?? '')) return reject(RESP.format, 'frontUrl无效');
   if (present('payTimeout')) {

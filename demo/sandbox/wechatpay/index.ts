@@ -1,13 +1,17 @@
-// The WeChat Pay API v3 sandbox: WeChat's real prepay, query and close paths with its signatures and error codes
-// (channel-protocols.md §1), the customer's pages and client stand-ins, and TRANSACTION.SUCCESS notifications.
-// Its one deliberate deviation: Native code_urls are http URLs of the sandbox's scan page, not weixin:// links.
+// The WeChat Pay API v3 sandbox: WeChat's real prepay, query, close and refund paths with its signatures and error
+// codes (channel-protocols.md §1), the customer's pages and client stand-ins, TRANSACTION.SUCCESS and REFUND.*
+// notifications, and the faults a channel acts out itself (forged, probing or misstating notifications, failing
+// queries, success after expiry). Its one deliberate deviation on the wire: Native code_urls are http URLs of the
+// sandbox's scan page, not weixin:// links; smaller liberties (http notify URLs, refund timing) are noted in place.
 
 import { Hono } from 'hono';
 import type { SandboxOrder } from '../order-book.ts';
 import type { ChannelSandbox, SandboxContext } from '../types.ts';
 import { customerApp, PAGE_PATHS } from './customer.ts';
-import { successNotification } from './notification.ts';
-import { errorAnswer, signedAnswer, verifyMerchant, wechatpayEnv, type WechatpayEnv } from './protocol.ts';
+import { refundNotification, successNotification } from './notification.ts';
+import { errorAnswer, queryFault, signedAnswer, verifyMerchant, wechatpayEnv, type WechatpayEnv } from './protocol.ts';
+import { findRefund, type SandboxRefund } from './refund-book.ts';
+import { applyRefund, REFUND_NOT_EXIST, refundObject, settleRefund, validateRefund } from './refunds.ts';
 import {
   CHANNEL,
   ENDPOINTS,
@@ -21,9 +25,26 @@ import {
 
 const ORDER_NOT_EXIST = { code: 'ORDER_NOT_EXIST', message: '订单不存在' } as const;
 
-export function wechatpaySandbox(context: SandboxContext): ChannelSandbox {
-  const env = wechatpayEnv(context.secrets.wechatpay, context.clock);
+export type RefundOutcome = 'SUCCESS' | 'ABNORMAL' | 'CLOSED';
+
+export interface WechatpaySandboxOptions {
+  /**
+   * How long (real milliseconds) a refund stays PROCESSING before it succeeds and REFUND.SUCCESS goes out; `null`
+   * leaves every refund PROCESSING until settleRefund() ends it (tests of ABNORMAL and CLOSED). Refunds to the payer's
+   * change are credited at once at WeChat (§1.8); a second keeps the PROCESSING step visible to queries.
+   */
+  readonly refundProcessingMs?: number | null;
+}
+
+export interface WechatpaySandbox extends ChannelSandbox {
+  /** Ends a PROCESSING refund as WeChat would, with its notification; false when there is no such refund pending. */
+  settleRefund(outRefundNo: string, outcome: RefundOutcome): boolean;
+}
+
+export function wechatpaySandbox(context: SandboxContext, options: WechatpaySandboxOptions = {}): WechatpaySandbox {
+  const env = wechatpayEnv(context.secrets.wechatpay, context.clock, context.faults);
   const { orders } = context;
+  const processingMs = options.refundProcessingMs === undefined ? 1000 : options.refundProcessingMs;
 
   /** Paid now: SUCCESS with a success_time on the channel's clock, then the notification (§1.4). */
   async function pay(order: SandboxOrder): Promise<boolean> {
@@ -42,6 +63,35 @@ export function wechatpaySandbox(context: SandboxContext): ChannelSandbox {
     return true;
   }
 
+  /** The refund ends; REFUND.* goes to the refund's notify_url (no URL: WeChat would use the portal's, we have none). */
+  function settle(outRefundNo: string, outcome: RefundOutcome): boolean {
+    const found = findRefund(orders, outRefundNo);
+    if (!found) return false;
+    const refund = settleRefund(orders, env, found.order, outRefundNo, outcome);
+    if (!refund) return false;
+    if (refund.notifyUrl) context.notifier.send(refundNotification(env, found.order, { ...refund, status: outcome }));
+    return true;
+  }
+
+  function scheduleSuccess(refund: SandboxRefund): void {
+    if (processingMs === null) return;
+    const timer = setTimeout(() => settle(refund.outRefundNo, 'SUCCESS'), processingMs);
+    // Never the reason a test process stays alive.
+    timer.unref?.();
+  }
+
+  /**
+   * A refund whose processing time has passed on the channel's clock is settled before it is read: a demo restarted
+   * from its state file lost the timers, and its PROCESSING refunds must still end.
+   */
+  function caughtUp(outRefundNo: string): ReturnType<typeof findRefund> {
+    const found = findRefund(orders, outRefundNo);
+    if (!found || processingMs === null || found.refund.status !== 'PROCESSING') return found;
+    if (env.clock.now().getTime() - Date.parse(found.refund.createdAt) < processingMs) return found;
+    settle(outRefundNo, 'SUCCESS');
+    return findRefund(orders, outRefundNo);
+  }
+
   function known(key: string): SandboxOrder {
     const order = orders.get(CHANNEL, key);
     if (!order) throw new Error(`no WeChat Pay order ${key} in the sandbox`);
@@ -50,19 +100,25 @@ export function wechatpaySandbox(context: SandboxContext): ChannelSandbox {
 
   const api = new Hono();
   api.use('/v3/pay/transactions/*', verifyMerchant(env));
+  api.use('/v3/refund/*', verifyMerchant(env));
   for (const endpoint of Object.keys(ENDPOINTS) as Endpoint[]) {
     api.post(`/v3/pay/transactions/${endpoint}`, async (c) => prepay(env, context, endpoint, await c.req.text()));
   }
-  api.get('/v3/pay/transactions/out-trade-no/:out_trade_no', (c) => {
+  api.get('/v3/pay/transactions/out-trade-no/:out_trade_no', async (c) => {
     const problem = checkMchidQuery(env, c.req.query('mchid'));
     if (problem) return errorAnswer(env, problem.status, problem.error);
-    const order = findOrder(orders, env, c.req.param('out_trade_no'));
+    const key = c.req.param('out_trade_no');
+    const fault = await queryFault(env, key, c.req.raw.signal);
+    if (fault) return fault;
+    const order = findOrder(orders, env, key);
     return order ? signedAnswer(env, 200, transactionOf(order)) : errorAnswer(env, 404, ORDER_NOT_EXIST);
   });
-  api.get('/v3/pay/transactions/id/:transaction_id', (c) => {
+  api.get('/v3/pay/transactions/id/:transaction_id', async (c) => {
     const problem = checkMchidQuery(env, c.req.query('mchid'));
     if (problem) return errorAnswer(env, problem.status, problem.error);
     const found = orders.byTradeNo(CHANNEL, c.req.param('transaction_id'));
+    const fault = found ? await queryFault(env, found.key, c.req.raw.signal) : undefined;
+    if (fault) return fault;
     const order = found ? findOrder(orders, env, found.key) : undefined;
     // A transaction id exists for WeChat only once the order is paid: unpaid orders are found by out_trade_no only.
     return order && order.status === 'paid' ? signedAnswer(env, 200, transactionOf(order)) : errorAnswer(env, 404, ORDER_NOT_EXIST);
@@ -87,6 +143,23 @@ export function wechatpaySandbox(context: SandboxContext): ChannelSandbox {
     return signedAnswer(env, 204);
   });
 
+  // Refunds (§1.8). The answer is the refund as it stands: PROCESSING for a new one, whatever it has become for a
+  // repeated out_refund_no. Direct merchants send no mchid: the signature's mchid is the merchant.
+  api.post('/v3/refund/domestic/refunds', async (c) => {
+    const checked = validateRefund(await c.req.text());
+    if (!checked.ok) return errorAnswer(env, checked.status, checked.error);
+    const decision = applyRefund(orders, env, checked.request);
+    if (!decision.ok) return errorAnswer(env, decision.status, decision.error);
+    if (decision.created) scheduleSuccess(decision.refund);
+    return signedAnswer(env, 200, refundObject(decision.order, decision.refund));
+  });
+  api.get('/v3/refund/domestic/refunds/:out_refund_no', async (c) => {
+    const found = caughtUp(c.req.param('out_refund_no'));
+    const fault = found ? await queryFault(env, found.order.key, c.req.raw.signal) : undefined;
+    if (fault) return fault;
+    return found ? signedAnswer(env, 200, refundObject(found.order, found.refund)) : errorAnswer(env, 404, REFUND_NOT_EXIST);
+  });
+
   const app = new Hono();
   app.route('/', api);
   app.route('/', customerApp(env, orders, { pay, fail }));
@@ -94,6 +167,7 @@ export function wechatpaySandbox(context: SandboxContext): ChannelSandbox {
   return {
     id: CHANNEL,
     app,
+    settleRefund: settle,
     pay: async (key) => {
       await pay(known(key));
     },

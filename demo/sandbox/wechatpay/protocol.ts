@@ -1,12 +1,14 @@
 // WeChat Pay's half of the API v3 envelope, as the sandbox plays it: the merchant's Authorization checked
 // strictly (channel-protocols.md §1.1), every answer signed with the platform key under its PUB_KEY_ID (§1.2–1.3),
-// WeChat's `{code, message}` error bodies, and the id and time formats WeChat writes.
+// WeChat's `{code, message}` error bodies, the id and time formats WeChat writes, and the two ways a bad day at
+// WeChat looks from outside (a signed 500 SYSTEM_ERROR, or no answer at all).
 
-import { createPrivateKey, createPublicKey, randomBytes, randomInt, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPair, generateKeyPairSync, randomBytes, randomInt, type KeyObject } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { unixSeconds } from '../../../bff/channels/crypto-util.ts';
 import { MAX_CLOCK_SKEW_SECONDS, parseAuthorization, requestMessage, signResponse, verify } from '../../../bff/channels/wechatpay/crypto.ts';
 import type { SandboxSecrets } from '../../credentials.ts';
+import type { FaultBook } from '../faults.ts';
 import type { SandboxClock } from '../types.ts';
 import { formatBeijingStamp } from '../../../shared/channels/beijing-time.ts';
 
@@ -18,14 +20,26 @@ export interface WechatpayEnv {
   readonly merchantPublicKey: KeyObject;
   readonly platformPrivateKey: KeyObject;
   readonly clock: SandboxClock;
+  /** The scripted faults this channel acts out itself (forged and probing notifications, failing queries…). */
+  readonly faults: FaultBook;
+  /** A key that is not the platform key, for the `forgeSignature` fault. */
+  forgeryKey(): KeyObject;
 }
 
-export function wechatpayEnv(secrets: WechatpaySecrets, clock: SandboxClock): WechatpayEnv {
+export function wechatpayEnv(secrets: WechatpaySecrets, clock: SandboxClock, faults: FaultBook): WechatpayEnv {
+  let forgery: KeyObject | undefined;
+  // Made off the event loop at start: generating it in the middle of a delivery would stall every other
+  // notification and answer for a few hundred milliseconds. Needed before it is ready, it is made on the spot.
+  generateKeyPair('rsa', { modulusLength: 2048 }, (error, _publicKey, privateKey) => {
+    if (!error) forgery ??= privateKey;
+  });
   return {
     secrets,
     merchantPublicKey: createPublicKey(secrets.merchantPublicKey),
     platformPrivateKey: createPrivateKey(secrets.platformPrivateKey),
     clock,
+    faults,
+    forgeryKey: () => (forgery ??= generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey),
   };
 }
 
@@ -61,6 +75,42 @@ export function signedAnswer(env: WechatpayEnv, status: number, payload?: object
 
 export function errorAnswer(env: WechatpayEnv, status: number, error: ErrorBody): Response {
   return signedAnswer(env, status, error);
+}
+
+export const SYSTEM_ERROR = { code: 'SYSTEM_ERROR', message: '系统异常，请稍后重试' } as const;
+
+/** How long a "timeout" query is held before the connection is let go (long past any client's timeout). */
+export const HANG_MS = 30_000;
+
+/**
+ * The `queryFailure: 'timeout'` fault: WeChat takes the request and says nothing. The request is held until the
+ * client gives up (its abort closes the connection, so a test's server can close) or HANG_MS pass; then it gets
+ * an unsigned 504, what a proxy in front of a silent WeChat would say, which no merchant may trust (§1.2). The timer
+ * is unref'd: a hanging request never keeps a test process alive.
+ */
+export async function hang(signal: AbortSignal, ms: number = HANG_MS): Promise<Response> {
+  await new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(resolve, ms);
+    timer.unref?.();
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
+  return new Response(null, { status: 504 });
+}
+
+/** The query faults of the order `key` (§1.6 queries, §1.8 refund queries): a signed 500, a hang, or nothing. */
+export async function queryFault(env: WechatpayEnv, key: string, signal: AbortSignal): Promise<Response | undefined> {
+  const failure = env.faults.takeQueryFailure('wechatpay', key);
+  if (failure === '5xx') return errorAnswer(env, 500, SYSTEM_ERROR);
+  if (failure === 'timeout') return hang(signal);
+  return undefined;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -133,6 +183,14 @@ export function newPrepayId(at: Date): string {
 /** 28 digits, `4200000…` + date, the shape of WeChat transaction ids. */
 export function newTransactionId(at: Date): string {
   return `42000${digits(5)}${formatBeijingStamp(at).slice(0, 8)}${digits(10)}`;
+}
+
+/**
+ * 29 digits, `503` + 5 digits + the date + 13 digits: the shape of refund_id in WeChat's examples
+ * (50000000382019052709732678859, 50300604212020051600550537447).
+ */
+export function newRefundId(at: Date): string {
+  return `503${digits(5)}${formatBeijingStamp(at).slice(0, 8)}${digits(13)}`;
 }
 
 export function requestId(): string {

@@ -12,8 +12,8 @@ import { loadCredentials, type WechatpayCredentials } from '../../../bff/keys/in
 import { ensureDemoCredentials, type SandboxSecrets } from '../../credentials.ts';
 import { Notifier } from '../notifier.ts';
 import { OrderBook } from '../order-book.ts';
-import { SandboxClock, type ChannelSandbox, type SandboxContext } from '../types.ts';
-import { wechatpaySandbox } from './index.ts';
+import { SandboxClock, type SandboxContext } from '../types.ts';
+import { wechatpaySandbox, type WechatpaySandbox, type WechatpaySandboxOptions } from './index.ts';
 import { FaultBook } from '../faults.ts';
 
 export interface SignedCall {
@@ -39,7 +39,7 @@ export interface RawAnswer {
 
 export interface WechatpayTestSandbox {
   readonly url: string;
-  readonly sandbox: ChannelSandbox;
+  readonly sandbox: WechatpaySandbox;
   readonly context: SandboxContext;
   readonly secrets: SandboxSecrets['wechatpay'];
   readonly credentials: WechatpayCredentials;
@@ -47,24 +47,26 @@ export interface WechatpayTestSandbox {
   close(): Promise<void>;
 }
 
-export async function startWechatpaySandbox(options: { timeScale?: number } = {}): Promise<WechatpayTestSandbox> {
+export async function startWechatpaySandbox(options: { timeScale?: number } & WechatpaySandboxOptions = {}): Promise<WechatpayTestSandbox> {
   const dataDir = mkdtempSync(join(tmpdir(), 'wechatpay-sandbox-'));
-  let app: ChannelSandbox['app'] | undefined;
+  let app: WechatpaySandbox['app'] | undefined;
   const server = serve({ fetch: (request) => (app ? app.fetch(request) : new Response('starting', { status: 503 })), port: 0, hostname: '127.0.0.1' });
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const { credentialsDir, sandbox: secrets } = ensureDemoCredentials(dataDir, url);
   const credentials = loadCredentials(credentialsDir).wechatpay;
   if (!credentials) throw new Error('demo credentials have no wechatpay.json');
+  // One fault book for the channel and the notifier, as the frame wires them: delivery faults are the notifier's.
+  const faults = new FaultBook();
   const context: SandboxContext = {
     secrets,
     orders: new OrderBook(),
-    faults: new FaultBook(),
-    notifier: new Notifier({ timeScale: options.timeScale ?? 0.001 }),
+    faults,
+    notifier: new Notifier({ timeScale: options.timeScale ?? 0.001, faults }),
     publicUrl: url,
     clock: new SandboxClock(),
   };
-  const sandbox = wechatpaySandbox(context);
+  const sandbox = wechatpaySandbox(context, options.refundProcessingMs === undefined ? {} : { refundProcessingMs: options.refundProcessingMs });
   app = sandbox.app;
 
   return {

@@ -1,12 +1,13 @@
 // WeChat's order book rules in the sandbox: validating a prepay body as WeChat does (channel-protocols.md §1.6–1.7),
-// the trade states an order goes through (NOTPAY → SUCCESS | CLOSED | PAYERROR, expiry closing it), and the
-// transaction object that query answers and notifications carry.
+// the trade states an order goes through (NOTPAY → SUCCESS → REFUND | CLOSED | PAYERROR, expiry closing it), and
+// the transaction object that query answers and notifications carry.
 
 import { createHash, randomBytes } from 'node:crypto';
 import { RULEBOOK } from '../../../shared/channels/index.ts';
 import type { OrderBook, SandboxOrder } from '../order-book.ts';
 import { formatBeijingRfc3339 } from '../../../shared/channels/beijing-time.ts';
 import { newPrepayId, newTransactionId, parseRfc3339, type ErrorBody, type WechatpayEnv } from './protocol.ts';
+import { hasSucceededRefund } from './refund-book.ts';
 
 export const CHANNEL = 'wechatpay';
 
@@ -14,7 +15,7 @@ export const CHANNEL = 'wechatpay';
 export const ENDPOINTS = { native: 'NATIVE', h5: 'MWEB', jsapi: 'JSAPI', app: 'APP' } as const;
 export type Endpoint = keyof typeof ENDPOINTS;
 
-export type TradeState = 'NOTPAY' | 'SUCCESS' | 'CLOSED' | 'PAYERROR';
+export type TradeState = 'NOTPAY' | 'SUCCESS' | 'REFUND' | 'CLOSED' | 'PAYERROR';
 
 const TRADE_STATE: Record<SandboxOrder['status'], TradeState> = {
   pending: 'NOTPAY',
@@ -26,6 +27,7 @@ const TRADE_STATE: Record<SandboxOrder['status'], TradeState> = {
 const TRADE_STATE_DESC: Record<TradeState, string> = {
   NOTPAY: '订单未支付',
   SUCCESS: '支付成功',
+  REFUND: '转入退款',
   CLOSED: '订单已关闭',
   PAYERROR: '支付失败，请重新下单支付',
 };
@@ -266,9 +268,14 @@ export function newOrder(env: WechatpayEnv, endpoint: Endpoint, request: PrepayR
   };
 }
 
-/** WeChat closes an unpaid order when its time_expire passes (§1.7): reading it after that finds it CLOSED. */
+/**
+ * WeChat closes an unpaid order when its time_expire passes (§1.7): reading it after that finds it CLOSED. The
+ * `successAfterExpiry` fault plays a channel whose clock starts late: the order stays open past its expiry, so the
+ * customer can still pay it (the merchant, having counted it expired, must take that success).
+ */
 export function current(orders: OrderBook, env: WechatpayEnv, order: SandboxOrder): SandboxOrder {
   if (order.status === 'pending' && order.expiresAt !== undefined && env.clock.now().getTime() >= Date.parse(order.expiresAt)) {
+    if (env.faults.for(CHANNEL, order.key).successAfterExpiry) return order;
     return orders.update(order, { status: 'closed' });
   }
   return order;
@@ -286,21 +293,23 @@ export function findByDetail(orders: OrderBook, env: WechatpayEnv, detail: strin
 }
 
 export function tradeState(order: SandboxOrder): TradeState {
-  return TRADE_STATE[order.status];
+  const state = TRADE_STATE[order.status];
+  return state === 'SUCCESS' && hasSucceededRefund(order) ? 'REFUND' : state;
 }
 
 /**
  * The transaction object of query answers and of the notification resource (§1.4): keys in alphabetical order as
- * WeChat writes them; transaction_id, payer, success_time and attach only once paid.
+ * WeChat writes them; transaction_id, payer, success_time and attach only once paid (and still after a refund).
+ * `reportedAmount` is the `changeAmount` fault: the amount stated instead of the real one.
  */
-export function transactionOf(order: SandboxOrder): Record<string, unknown> {
+export function transactionOf(order: SandboxOrder, reportedAmount: number = order.amount): Record<string, unknown> {
   const state = tradeState(order);
-  const paid = state === 'SUCCESS';
+  const paid = state === 'SUCCESS' || state === 'REFUND';
   const details = order.details;
   return {
     amount: paid
-      ? { currency: order.currency, payer_currency: order.currency, payer_total: order.amount, total: order.amount }
-      : { currency: order.currency, payer_currency: order.currency, total: order.amount },
+      ? { currency: order.currency, payer_currency: order.currency, payer_total: reportedAmount, total: reportedAmount }
+      : { currency: order.currency, payer_currency: order.currency, total: reportedAmount },
     appid: details.appid,
     ...(paid && details.attach !== undefined ? { attach: details.attach } : {}),
     ...(paid ? { bank_type: 'OTHERS' } : {}),
