@@ -1,12 +1,14 @@
-// The BFF as one Hono app: the merchant API under /v1, the widget's cashier API under /cashier/v1, the OpenAPI
-// document. Free of Node-only APIs at this level; the store and the adapters come in through `deps`.
+// The BFF as one Hono app: the merchant API under /v1, the widget's cashier API under /cashier/v1, the channels'
+// notification endpoints under /notify/:channel, the OpenAPI document. Free of Node-only APIs at this level; the store and the adapters come in through `deps`.
 
 import { Hono } from 'hono';
 import type { Deps } from './deps.ts';
 import { ApiError, errorHandler } from './errors.ts';
 import { cashierApi } from './routes/cashier.ts';
 import { openApiDocument } from './routes/openapi.ts';
+import { notifyApi } from './notify/index.ts';
 import { ordersApi } from './routes/orders.ts';
+import { webhooksApi } from './routes/webhooks.ts';
 
 export function createApp(deps: Deps) {
   return new Hono()
@@ -16,7 +18,9 @@ export function createApp(deps: Deps) {
     })
     .get('/healthz', (c) => c.json({ ok: true }))
     .get('/openapi.json', (c) => c.json(openApiDocument()))
+    .route('/notify', notifyApi(deps))
     .route('/v1', ordersApi(deps))
+    .route('/v1', webhooksApi(deps))
     .route('/cashier/v1', cashierApi(deps));
 }
 

@@ -4,6 +4,7 @@
 import type { ChannelAdapters } from './channels/types.ts';
 import type { Logger } from './errors.ts';
 import type { Db } from './store/db.ts';
+import type { HealthBoard } from './health/index.ts';
 
 export interface Deps {
   readonly db: Db;
@@ -12,4 +13,10 @@ export interface Deps {
   readonly publicUrl: string;
   readonly now: () => Date;
   readonly log: Logger;
+  /** Compresses job schedules (query ladders, retries) under test; 1, the default, in production. */
+  readonly timeScale?: number | undefined;
+  /** Each merchant's webhook signing secrets, newest first; two overlap while one is being rotated. */
+  readonly webhookSecrets?: ReadonlyMap<string, readonly string[]> | undefined;
+  /** Channel health, fed by every channel call; hides or demotes failing channels in eligibility. */
+  readonly health?: HealthBoard | undefined;
 }

@@ -12,6 +12,9 @@ import { createApp } from './app.ts';
 import { createAdapters, DEFAULT_HTTP, type HttpOptions } from './channels/index.ts';
 import type { Deps } from './deps.ts';
 import { jsonLogger, type Logger } from './errors.ts';
+import { HealthBoard, withHealth } from './health/index.ts';
+import { HANDLERS } from './jobs/handlers.ts';
+import { startWorker, type Worker, type WorkerOptions } from './jobs/worker.ts';
 import { loadCredentials } from './keys/index.ts';
 import { openDb, type Db } from './store/db.ts';
 import { createMerchant } from './store/orders.ts';
@@ -24,6 +27,8 @@ export const MerchantConfigSchema = v.strictObject({
   settings: MerchantSettingsSchema,
   allowedOrigins: v.optional(v.array(v.pipe(v.string(), v.url())), []),
   webhookUrl: v.optional(v.pipe(v.string(), v.url())),
+  /** Webhook signing secrets (or `env:NAME`), newest first; a second one overlaps while the first is rotated. */
+  webhookSecrets: v.optional(v.pipe(v.array(v.pipe(v.string(), v.minLength(16))), v.maxLength(2)), []),
 });
 export type MerchantConfig = v.InferInput<typeof MerchantConfigSchema>;
 
@@ -32,18 +37,25 @@ export interface BffOptions {
   readonly port: number;
   readonly hostname: string;
   readonly databaseUrl?: string | undefined;
+  /** PostgreSQL only: the schema to work in (tests share one server). */
+  readonly databaseSchema?: string | undefined;
   readonly credentialsDir?: string | undefined;
   readonly merchantsFile?: string | undefined;
   readonly publicUrl?: string | undefined;
   readonly http?: HttpOptions | undefined;
   readonly log?: Logger | undefined;
   readonly env?: NodeJS.ProcessEnv | undefined;
+  /** Run the job runner in this process (the default); a pure API process can leave it to others. */
+  readonly worker?: boolean | undefined;
+  readonly workerOptions?: WorkerOptions | undefined;
+  readonly timeScale?: number | undefined;
 }
 
 export interface RunningBff {
   readonly url: string;
   readonly deps: Deps;
   readonly server: ServerType;
+  readonly worker: Worker | undefined;
   close(): Promise<void>;
 }
 
@@ -51,47 +63,65 @@ export async function startBff(options: BffOptions): Promise<RunningBff> {
   const env = options.env ?? process.env;
   const log = options.log ?? jsonLogger;
   mkdirSync(options.dataDir, { recursive: true });
-  const db = await openDb(options.databaseUrl ? { databaseUrl: options.databaseUrl } : { dataDir: join(options.dataDir, 'pglite') });
-  await loadMerchants(db, options.merchantsFile ?? join(options.dataDir, 'merchants.json'), env);
+  const db = await openDb(
+    options.databaseUrl ? { databaseUrl: options.databaseUrl, schema: options.databaseSchema } : { dataDir: join(options.dataDir, 'pglite') },
+  );
+  const webhookSecrets = await loadMerchants(db, options.merchantsFile ?? join(options.dataDir, 'merchants.json'), env);
   const credentials = loadCredentials(options.credentialsDir ?? join(options.dataDir, 'credentials'), env);
+  const health = new HealthBoard();
 
   let url = options.publicUrl ?? '';
   const deps: Deps = {
     db,
-    adapters: createAdapters(credentials, options.http ?? DEFAULT_HTTP),
+    adapters: withHealth(createAdapters(credentials, options.http ?? DEFAULT_HTTP), health),
     get publicUrl() {
       return url;
     },
     now: () => new Date(),
     log,
+    health,
+    webhookSecrets,
+    timeScale: options.timeScale,
   };
   const app = createApp(deps);
   const server = serve({ fetch: app.fetch, port: options.port, hostname: options.hostname });
   await new Promise<void>((ready) => server.once('listening', () => ready()));
   const address = server.address() as AddressInfo;
   url ||= `http://${options.hostname}:${address.port}`;
-  log({ level: 'info', message: 'BFF listening', url, store: db.engine, channels: Object.keys(deps.adapters) });
+  const worker = options.worker === false ? undefined : startWorker(deps, HANDLERS, options.workerOptions);
+  log({ level: 'info', message: 'BFF listening', url, store: db.engine, channels: Object.keys(deps.adapters), worker: worker !== undefined });
   return {
     url,
     deps,
     server,
+    worker,
     close: async () => {
+      await worker?.stop();
+      // Open event streams would hold the close forever.
+      (server as import('node:http').Server).closeAllConnections?.();
       await new Promise<void>((done) => server.close(() => done()));
       await db.close();
     },
   };
 }
 
-async function loadMerchants(db: Db, file: string, env: NodeJS.ProcessEnv): Promise<void> {
-  if (!existsSync(file)) return;
+/** Upserts the configured merchants; answers their webhook secrets, which stay in memory only. */
+async function loadMerchants(db: Db, file: string, env: NodeJS.ProcessEnv): Promise<Map<string, string[]>> {
+  const secrets = new Map<string, string[]>();
+  if (!existsSync(file)) return secrets;
   const parsed = v.safeParse(v.array(MerchantConfigSchema), JSON.parse(readFileSync(file, 'utf8')));
   if (!parsed.success) {
     const issue = parsed.issues[0];
     throw new Error(`${file}: ${v.getDotPath(issue) ?? ''} ${issue.message}`);
   }
+  const resolve = (value: string, what: string, id: string) => {
+    const resolved = value.startsWith('env:') ? env[value.slice(4)] : value;
+    if (!resolved) throw new Error(`${file}: ${id}'s ${what} names an unset environment variable`);
+    return resolved;
+  };
   for (const merchant of parsed.output) {
-    const apiKey = merchant.apiKey.startsWith('env:') ? env[merchant.apiKey.slice(4)] : merchant.apiKey;
-    if (!apiKey) throw new Error(`${file}: ${merchant.id}'s apiKey names an unset environment variable`);
+    const apiKey = resolve(merchant.apiKey, 'apiKey', merchant.id);
+    secrets.set(merchant.id, merchant.webhookSecrets.map((secret) => resolve(secret, 'webhook secret', merchant.id)));
     await createMerchant(db, {
       id: merchant.id,
       name: merchant.name,
@@ -101,10 +131,13 @@ async function loadMerchants(db: Db, file: string, env: NodeJS.ProcessEnv): Prom
       ...(merchant.webhookUrl ? { webhookUrl: merchant.webhookUrl } : {}),
     });
   }
+  return secrets;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const running = await startBff({
+    databaseSchema: process.env.DATABASE_SCHEMA,
+    ...(process.env.TIME_SCALE ? { timeScale: Number(process.env.TIME_SCALE) } : {}),
     dataDir: resolve(process.env.DATA_DIR ?? '.data'),
     port: Number(process.env.PORT ?? 8787),
     hostname: process.env.HOST ?? '127.0.0.1',

@@ -15,6 +15,8 @@ export interface WorkerOptions {
   readonly batch?: number;
   /** How long a claim lasts; a process that dies holds its jobs no longer than this. */
   readonly leaseMs?: number;
+  /** Observes every run (tests check that no job runs twice at once across processes). */
+  readonly onRun?: ((job: Job, phase: 'start' | 'end') => void) | undefined;
 }
 
 export interface Worker {
@@ -32,6 +34,7 @@ export function startWorker(deps: Deps, handlers: Handlers, options: WorkerOptio
   let timer: ReturnType<typeof setTimeout> | undefined;
 
   const runJob = async (job: Job) => {
+    options.onRun?.(job, 'start');
     try {
       const next = await handlers[job.kind](deps, job);
       if ('done' in next) await finish(deps.db, job);
@@ -42,6 +45,8 @@ export function startWorker(deps: Deps, handlers: Handlers, options: WorkerOptio
       await reschedule(deps.db, job, new Date(deps.now().getTime() + retryDelay(job.attempts, 3600, 5) * 1000 * timeScale(deps)), message).catch(
         () => undefined,
       );
+    } finally {
+      options.onRun?.(job, 'end');
     }
   };
 

@@ -10,6 +10,9 @@ import { ApiError } from '../errors.ts';
 import { attemptsOf, insertAttempt, transitionAttempt, type AttemptRow } from '../store/attempts.ts';
 import { transitionOrder, type MerchantRow, type OrderRow } from '../store/orders.ts';
 import { createSession } from '../store/sessions.ts';
+import { QUERY_LADDER_SECONDS, jitter } from '../jobs/backoff.ts';
+import { schedule } from '../jobs/queue.ts';
+import { after } from '../jobs/worker.ts';
 
 /** The merchant's settings narrowed to this order and to the channels this BFF has adapters for. */
 export function orderSettings(deps: Deps, merchant: MerchantRow, order: OrderRow): MerchantSettings {
@@ -28,6 +31,7 @@ export function optionsFor(deps: Deps, merchant: MerchantRow, order: OrderRow, t
     terminal: terminal.kind,
     order: { amount: order.amount, currency: order.currency },
     settings: orderSettings(deps, merchant, order),
+    ...(deps.health ? { health: deps.health.snapshot() } : {}),
     ...(appChannels ? { appChannels } : {}),
   });
 }
@@ -78,6 +82,8 @@ export async function pay(deps: Deps, merchant: MerchantRow, order: OrderRow, in
       expiresAt: attemptExpiry(option.channel, order.expires_at, now),
     });
     if (order.status === 'open') await transitionOrder(tx, order.id, 'paying', { event: 'order.paying' });
+    // Written with the attempt: should this process die before the channel answers, the query still happens.
+    await schedule(tx, 'query-attempt', created.id, after(deps, jitter(QUERY_LADDER_SECONDS[0])));
     return created;
   });
 
@@ -108,12 +114,13 @@ async function settlePayOutcome(
 ): Promise<PayResult> {
   switch (outcome.kind) {
     case 'action':
-      await deps.db.transaction((tx) =>
-        transitionAttempt(tx, order.merchant_id, attempt.id, 'pending', {
+      await deps.db.transaction(async (tx) => {
+        await transitionAttempt(tx, order.merchant_id, attempt.id, 'pending', {
           action: outcome.action,
           ...(outcome.channelTradeNo ? { channelTradeNo: outcome.channelTradeNo } : {}),
-        }),
-      );
+        });
+        await schedule(tx, 'query-attempt', attempt.id, after(deps, jitter(QUERY_LADDER_SECONDS[0])));
+      });
       return { attemptId: attempt.id, action: outcome.action };
     case 'failed':
       await deps.db.transaction((tx) =>
@@ -122,7 +129,10 @@ async function settlePayOutcome(
       throw new ApiError(422, 'channel_refused', `${RULEBOOK[attempt.channel].name.en} refused the payment: ${outcome.message}`);
     case 'unknown':
       // Never `failed`: the channel may have taken the order. The query job settles it.
-      await deps.db.transaction((tx) => transitionAttempt(tx, order.merchant_id, attempt.id, 'unknown'));
+      await deps.db.transaction(async (tx) => {
+        await transitionAttempt(tx, order.merchant_id, attempt.id, 'unknown');
+        await schedule(tx, 'query-attempt', attempt.id, after(deps, jitter(QUERY_LADDER_SECONDS[0])));
+      });
       throw new ApiError(503, 'channel_unavailable', `${RULEBOOK[attempt.channel].name.en} did not answer in time; try again or choose another option`);
   }
 }

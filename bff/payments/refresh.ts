@@ -3,8 +3,10 @@
 
 import type { TradeResult } from '../channels/types.ts';
 import type { Deps } from '../deps.ts';
-import { OPEN_ATTEMPT_STATES, attemptsOf, settleSuccess, transitionAttempt, type AttemptRow } from '../store/attempts.ts';
-import { getOrderById, type OrderRow } from '../store/orders.ts';
+import { schedule } from '../jobs/queue.ts';
+import { OPEN_ATTEMPT_STATES, attemptsOf, getAttempt, settleSuccess, transitionAttempt, type AttemptRow } from '../store/attempts.ts';
+import { acceptLatePayment, getOrderById, merchantById, type OrderRow } from '../store/orders.ts';
+import { autoRefund } from '../store/refunds.ts';
 
 export type Applied = 'succeeded' | 'duplicate' | 'late-success' | 'closed' | 'failed' | 'pending' | 'unchanged' | 'mismatch';
 
@@ -15,9 +17,25 @@ export async function applyTrade(deps: Deps, order: OrderRow, attempt: AttemptRo
   }
   switch (trade.state) {
     case 'succeeded': {
-      const result = await deps.db.transaction((tx) =>
-        settleSuccess(tx, order, attempt, { channelTradeNo: trade.channelTradeNo, paidAt: trade.paidAt }),
-      );
+      const merchant = await merchantById(deps.db, order.merchant_id);
+      const lateSuccess = merchant?.settings.lateSuccess ?? 'refund';
+      const result = await deps.db.transaction(async (tx) => {
+        const settled = await settleSuccess(tx, order, attempt, { channelTradeNo: trade.channelTradeNo, paidAt: trade.paidAt });
+        const now = deps.now();
+        if (settled === 'won') {
+          // One attempt won: the customer's other channel orders are closed at their channels.
+          for (const other of await attemptsOf(tx, order.id)) {
+            if (other.id !== attempt.id && OPEN_ATTEMPT_STATES.includes(other.status)) await schedule(tx, 'close-attempt', other.id, now);
+          }
+        } else if (settled === 'duplicate' || (settled === 'late-success' && lateSuccess === 'refund')) {
+          const paid = (await getAttempt(tx, attempt.id)) ?? attempt;
+          const refund = await autoRefund(tx, order.merchant_id, paid, settled === 'duplicate' ? 'duplicate-payment' : 'late-payment', now);
+          await schedule(tx, 'refund', refund.id, now);
+        } else if (settled === 'late-success') {
+          await acceptLatePayment(tx, order.id, { attemptId: attempt.id, channel: attempt.channel });
+        }
+        return settled;
+      });
       return result === 'won' ? 'succeeded' : result === 'already' ? 'unchanged' : result;
     }
     case 'closed':
@@ -57,6 +75,19 @@ export async function refreshOrder(deps: Deps, orderId: string): Promise<OrderRo
     });
     // Status comes only from the trade layer; communication and business failures leave things as they are.
     if (outcome.layer === 'trade') await applyTrade(deps, (await getOrderById(deps.db, orderId)) ?? order, attempt, outcome.trade);
+    if (outcome.layer === 'trade' && outcome.trade.state === 'succeeded') await correctPaidAt(deps, attempt.id, outcome.trade.paidAt);
   }
   return getOrderById(deps.db, orderId);
+}
+
+/**
+ * The query's success time wins over a notification's (some channels' notifications carry a wrong one: article
+ * 二.1 对接-异步通知④); corrected quietly, without an event, as it changes no state.
+ */
+export async function correctPaidAt(deps: Deps, attemptId: string, paidAt: Date | undefined): Promise<void> {
+  if (!paidAt) return;
+  await deps.db.query("UPDATE payment_attempts SET paid_at = $2 WHERE id = $1 AND status IN ('succeeded', 'duplicate') AND paid_at IS DISTINCT FROM $2", [
+    attemptId,
+    paidAt,
+  ]);
 }

@@ -14,6 +14,7 @@ import { withIdempotency } from '../store/idempotency.ts';
 import { getOrder, insertOrder, merchantByApiKey, toApiOrder, type MerchantRow, type OrderRow } from '../store/orders.ts';
 import { createSession } from '../store/sessions.ts';
 import { closeOrder } from '../payments/close.ts';
+import { schedule } from '../jobs/queue.ts';
 
 type Env = { Variables: { merchant: MerchantRow } };
 
@@ -61,8 +62,8 @@ export function ordersApi(deps: Deps) {
       const descriptionChanges = checkDescription(channels, input.subject, input.descriptionPolicy);
       const expiresAt = expiry(now, input.expiresAt, input.expiresIn);
       const { descriptionPolicy: _policy, ...order } = input;
-      const { order: row, created } = await deps.db.transaction((tx) =>
-        insertOrder(tx, {
+      const { order: row, created } = await deps.db.transaction(async (tx) => {
+        const inserted = await insertOrder(tx, {
           merchantId: merchant.id,
           merchantOrderNo: input.merchantOrderNo,
           amount: input.amount,
@@ -78,8 +79,11 @@ export function ordersApi(deps: Deps) {
           allowedOrigins: input.allowedOrigins,
           expiresAt,
           requestHash: sha256(canonicalJson({ ...order, expiresAt: input.expiresAt, expiresIn: input.expiresIn })),
-        }),
-      );
+        });
+        // The expiry is a job written with the order: it closes the order at its channels when the time comes.
+        if (inserted.created) await schedule(tx, 'expire-order', inserted.order.id, expiresAt);
+        return inserted;
+      });
       const body = {
         order: toApiOrder(row),
         ...(Object.keys(descriptionChanges).length > 0 ? { descriptionChanges } : {}),

@@ -62,6 +62,11 @@ export async function attemptsOf(db: Queryable, orderId: string): Promise<Attemp
   return db.query<AttemptRow>('SELECT * FROM payment_attempts WHERE order_id = $1 ORDER BY created_at, id', [orderId]);
 }
 
+export async function attemptByChannelOrderNo(db: Queryable, channel: string, channelOrderNo: string): Promise<AttemptRow | undefined> {
+  const [row] = await db.query<AttemptRow>('SELECT * FROM payment_attempts WHERE channel = $1 AND channel_order_no = $2', [channel, channelOrderNo]);
+  return row;
+}
+
 export async function getAttempt(db: Queryable, id: string): Promise<AttemptRow | undefined> {
   const [row] = await db.query<AttemptRow>('SELECT * FROM payment_attempts WHERE id = $1', [id]);
   return row;

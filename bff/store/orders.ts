@@ -202,6 +202,29 @@ export async function transitionOrder(
   return row;
 }
 
+/**
+ * The one way out of `closed`: a payment the channel took after we closed the order, which the merchant chose to
+ * accept (merchant setting lateSuccess). Every other terminal state stays where it is.
+ */
+export async function acceptLatePayment(tx: Queryable, id: string, data: Record<string, unknown>): Promise<OrderRow | undefined> {
+  const [row] = await tx.query<OrderRow>(
+    `UPDATE orders SET status = 'succeeded', version = version + 1, updated_at = now() WHERE id = $1 AND status = 'closed' RETURNING *`,
+    [id],
+  );
+  if (row) {
+    await appendEvent(tx, {
+      merchantId: row.merchant_id,
+      orderId: row.id,
+      type: 'order.succeeded',
+      objectType: 'order',
+      objectId: row.id,
+      objectVersion: row.version,
+      data: { order: toApiOrder(row), late: true, ...data },
+    });
+  }
+  return row;
+}
+
 export function toApiOrder(row: OrderRow): Order {
   return {
     id: row.id,

@@ -102,6 +102,11 @@ export const MerchantSettingsSchema = v.pipe(
     installments: v.optional(v.array(InstallmentSettingsSchema), []),
     /** Whether credit (cards, and so installment plans) may be used. */
     creditCardsAllowed: v.optional(v.boolean(), true),
+    /**
+     * A payment that reaches us after the order was closed (a channel that let the customer pay late): `refund` it
+     * automatically (the default: the merchant was told the order closed), or `accept` it and fulfil the order.
+     */
+    lateSuccess: v.optional(v.picklist(['accept', 'refund']), 'refund'),
   }),
   v.check(
     (settings) => new Set(settings.channels.map((c) => c.id)).size === settings.channels.length,

@@ -1,0 +1,90 @@
+// The notification inbox: every notification a channel sends is kept as received, verified or not, keyed by the
+// channel's event id, before it is acknowledged. Duplicates land on the key and change nothing; a row that was
+// stored but not yet applied (a crash between the two) is applied later by a job.
+
+import type { Queryable } from './db.ts';
+import { newId } from './ids.ts';
+
+export type InboxStatus = 'received' | 'applied' | 'rejected' | 'mismatch' | 'ignored';
+
+export interface InboxRow {
+  readonly id: string;
+  readonly channel: string;
+  readonly event_id: string;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+  readonly verified: boolean;
+  readonly problem: string | null;
+  readonly status: InboxStatus;
+  readonly merchant_id: string | null;
+  readonly order_id: string | null;
+  readonly subject: Record<string, unknown> | null;
+  readonly received_at: Date;
+}
+
+export interface NewInbox {
+  readonly channel: string;
+  readonly eventId: string;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+  readonly verified: boolean;
+  readonly status: InboxStatus;
+  readonly problem?: string | undefined;
+  readonly merchantId?: string | undefined;
+  readonly orderId?: string | undefined;
+  readonly subject?: unknown;
+}
+
+/** Stores a notification; undefined when this event was stored before (a duplicate delivery). */
+export async function insertInbox(db: Queryable, row: NewInbox): Promise<InboxRow | undefined> {
+  const [inserted] = await db.query<InboxRow>(
+    `INSERT INTO notification_inbox (id, channel, event_id, headers, body, verified, status, problem, merchant_id, order_id, subject)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+     ON CONFLICT (channel, event_id) DO NOTHING RETURNING *`,
+    [
+      newId('ntf'),
+      row.channel,
+      row.eventId,
+      row.headers,
+      row.body,
+      row.verified,
+      row.status,
+      row.problem ?? null,
+      row.merchantId ?? null,
+      row.orderId ?? null,
+      row.subject === undefined ? null : JSON.stringify(row.subject),
+    ],
+  );
+  return inserted;
+}
+
+export async function markInbox(db: Queryable, id: string, status: InboxStatus, problem?: string): Promise<void> {
+  await db.query(
+    'UPDATE notification_inbox SET status = $2, problem = COALESCE($3, problem), processed_at = now() WHERE id = $1',
+    [id, status, problem ?? null],
+  );
+}
+
+export async function getInbox(db: Queryable, id: string): Promise<InboxRow | undefined> {
+  const [row] = await db.query<InboxRow>('SELECT * FROM notification_inbox WHERE id = $1', [id]);
+  return row;
+}
+
+/**
+ * What a merchant may review: refused or mismatched notifications about its orders, and the refused ones nobody
+ * can attribute (a forged or unreadable notification names no order we can trust) on the channels it uses.
+ */
+export async function listInbox(
+  db: Queryable,
+  merchantId: string,
+  channels: readonly string[],
+  statuses: readonly InboxStatus[],
+  limit = 100,
+): Promise<InboxRow[]> {
+  return db.query<InboxRow>(
+    `SELECT * FROM notification_inbox
+     WHERE (merchant_id = $1 OR (merchant_id IS NULL AND channel = ANY($2::text[]))) AND status = ANY($3::text[])
+     ORDER BY received_at DESC LIMIT $4`,
+    [merchantId, channels, statuses, limit],
+  );
+}
