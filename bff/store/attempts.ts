@@ -37,8 +37,11 @@ export const ATTEMPT_TRANSITIONS: Readonly<Record<AttemptStatus, readonly Attemp
   unknown: ['pending', 'succeeded', 'duplicate', 'failed', 'closed'],
   succeeded: [],
   duplicate: [],
-  failed: [],
-  closed: [],
+  // A channel that said "failed" or confirmed a close may still take the customer's money afterwards (a clock that
+  // started late, a close that raced the payment). Money that moved is always recorded: such an attempt can still
+  // succeed, and the order's fate is then the merchant's late-payment setting (or a duplicate's refund).
+  failed: ['succeeded', 'duplicate'],
+  closed: ['succeeded', 'duplicate'],
 };
 
 export const OPEN_ATTEMPT_STATES: readonly AttemptStatus[] = ['created', 'pending', 'unknown'];

@@ -279,3 +279,48 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('two BFF processes on one Postgr
   }, 60_000);
 });
 
+
+describe('a payment that reaches us after the order closed', () => {
+  let s: Shop;
+  beforeAll(async () => {
+    s = await shop({ worker: true });
+  }, 60_000);
+  afterAll(async () => s?.close());
+
+  /** An order whose UnionPay app payment timed out at the channel, closed by the expiry job, then paid anyway. */
+  async function closedThenPaid(lateSuccess: 'accept' | 'refund') {
+    await s.bff.deps.db.query("UPDATE merchants SET settings = jsonb_set(settings, '{lateSuccess}', to_jsonb($1::text)) WHERE id = 'mch_conv'", [lateSuccess]);
+    const order = await payAtSandbox(s, 'unionpay:app');
+    // Time passes: past the order's expiry for us, past payTimeout at the channel.
+    const past = new Date(Date.now() - 5 * 60_000);
+    await s.bff.deps.db.query('UPDATE orders SET expires_at = $2 WHERE id = $1', [order.orderId, past]);
+    await s.bff.deps.db.query('UPDATE payment_attempts SET expires_at = $2 WHERE order_id = $1', [order.orderId, past]);
+    s.sandbox.sandbox.context.clock.advance(31 * 60_000);
+    try {
+      await s.bff.deps.db.query("INSERT INTO jobs (kind, ref, run_at) VALUES ('expire-order', $1, now()) ON CONFLICT (kind, ref) DO UPDATE SET run_at = now()", [order.orderId]);
+      await vi.waitFor(async () => expect(await orderStatus(s, order.orderId)).toBe('closed'), { timeout: 20_000, interval: 100 });
+      // The channel lets the customer pay anyway, and tells us.
+      s.sandbox.sandbox.context.faults.set('unionpay', order.key, { successAfterExpiry: true });
+      await s.sandbox.sandbox.channels.unionpay.pay(order.key);
+    } finally {
+      s.sandbox.sandbox.context.clock.advance(-31 * 60_000);
+    }
+    return order;
+  }
+
+  it('is refunded automatically by default, and the order stays closed', async () => {
+    const order = await closedThenPaid('refund');
+    await vi.waitFor(async () => expect(await events(s, order.orderId)).toContain('refund.succeeded'), { timeout: 20_000, interval: 100 });
+    expect(await orderStatus(s, order.orderId)).toBe('closed');
+    const refunds = await s.bff.deps.db.query<{ origin: string; amount: number }>('SELECT origin, amount FROM refunds WHERE order_id = $1', [order.orderId]);
+    expect(refunds).toEqual([{ origin: 'late-payment', amount: 12_800 }]);
+  });
+
+  it('succeeds the order when the merchant accepts late payments', async () => {
+    const order = await closedThenPaid('accept');
+    await vi.waitFor(async () => expect(await orderStatus(s, order.orderId)).toBe('succeeded'), { timeout: 20_000, interval: 100 });
+    const types = await events(s, order.orderId);
+    expect(types.indexOf('order.closed')).toBeLessThan(types.indexOf('order.succeeded'));
+    expect(types).not.toContain('refund.created');
+  });
+});
