@@ -1,15 +1,15 @@
 // The channels' notification endpoints, `POST /notify/:channel`. Verify (the adapter: signature, key, time window,
-// decryption, merchant account) → store raw in the inbox keyed by the channel's event id → cross-check against our
-// records (order, amount, currency) → acknowledge in the channel's own form → apply. A notification that fails
-// verification or the cross-check changes nothing and is kept for review. Duplicates change nothing twice.
+// decryption, merchant account) → store raw in the inbox keyed by the channel's event id, with the job that applies
+// it → acknowledge in the channel's own form → apply: cross-check against our records (order, amount, currency),
+// then change state. A notification that fails verification or the cross-check changes nothing and is kept for
+// review. Duplicates change nothing twice.
 
 import { Hono } from 'hono';
 import { isChannelId, type ChannelId } from '../../shared/channels/index.ts';
 import type { Ack, NotificationResult, PaymentNotice, RefundNotice } from '../channels/types.ts';
 import type { Deps } from '../deps.ts';
 import { sha256 } from '../http.ts';
-import { schedule } from '../jobs/queue.ts';
-import { attemptByChannelOrderNo } from '../store/attempts.ts';
+import { attemptWithOrder } from '../store/attempts.ts';
 import { getInbox, insertInbox, markInbox, type InboxRow } from '../store/inbox.ts';
 import { getOrderById } from '../store/orders.ts';
 import { refundByChannelNo, transitionRefund } from '../store/refunds.ts';
@@ -49,35 +49,26 @@ export async function receive(deps: Deps, channel: ChannelId, headers: Record<st
     await insertInbox(deps.db, { channel, eventId: result.eventId, headers, body, verified: true, status: 'ignored', problem: subject.reason });
     return result.ack;
   }
-  const attempt = await attemptByChannelOrderNo(deps.db, channel, subject.channelOrderNo);
-  const order = attempt ? await getOrderById(deps.db, attempt.order_id) : undefined;
-  const row = await insertInbox(deps.db, {
-    channel,
-    eventId: result.eventId,
-    headers,
-    body,
-    verified: true,
-    status: attempt ? 'received' : 'mismatch',
-    ...(attempt ? {} : { problem: `no payment attempt ${subject.channelOrderNo} at ${channel}` }),
-    merchantId: order?.merchant_id,
-    orderId: order?.id,
-    subject,
+  // Stored, with the job that applies it, in one statement: acknowledged only once it is safe on disk.
+  const row = await insertInbox(deps.db, { channel, eventId: result.eventId, headers, body, verified: true, status: 'received', subject }, {
+    applyAt: new Date(deps.now().getTime() + 5000),
   });
   // A duplicate delivery: already stored (and applied, or about to be). Acknowledge so the channel stops.
-  if (!row || row.status !== 'received') return result.ack;
-  // Stored before acknowledging; applied now, and by a job should this process die before it is done.
-  await schedule(deps.db, 'apply-inbox', row.id, new Date(deps.now().getTime() + 30_000));
-  try {
-    await applyInbox(deps, row);
-  } catch (error) {
-    deps.log({ level: 'warn', message: 'notification stored, not yet applied', id: row.id, error: error instanceof Error ? error.message : String(error) });
-  }
+  if (!row) return result.ack;
+  // Applied right after the answer, off the acknowledgement's path (the channel's deadline is short); the job
+  // written with it applies it should this process die first.
+  setImmediate(() => {
+    applyInbox(deps, row, { fresh: true }).catch((error: unknown) =>
+      deps.log({ level: 'warn', message: 'notification stored, not yet applied', id: row.id, error: error instanceof Error ? error.message : String(error) }),
+    );
+  });
   return result.ack;
 }
 
 /** Applies a stored, verified notification once; marks it applied, or `mismatch` when it disagrees with us. */
-export async function applyInbox(deps: Deps, row: InboxRow): Promise<void> {
-  const current = await getInbox(deps.db, row.id);
+/** `fresh`: the row was just stored by this process, so it needs no re-reading. */
+export async function applyInbox(deps: Deps, row: InboxRow, options: { fresh?: boolean } = {}): Promise<void> {
+  const current = options.fresh ? row : await getInbox(deps.db, row.id);
   if (!current || current.status !== 'received' || !current.subject) return;
   const subject = current.subject as unknown as PaymentNotice | RefundNotice;
   if (subject.kind === 'payment') await applyPayment(deps, current, subject);
@@ -85,25 +76,26 @@ export async function applyInbox(deps: Deps, row: InboxRow): Promise<void> {
 }
 
 async function applyPayment(deps: Deps, row: InboxRow, notice: PaymentNotice): Promise<void> {
-  const attempt = await attemptByChannelOrderNo(deps.db, row.channel, notice.channelOrderNo);
-  const order = attempt ? await getOrderById(deps.db, attempt.order_id) : undefined;
-  if (!attempt || !order) return markInbox(deps.db, row.id, 'mismatch', 'the payment attempt is gone');
+  const found = await attemptWithOrder(deps.db, row.channel, notice.channelOrderNo);
+  if (!found) return markInbox(deps.db, row.id, 'mismatch', `no payment attempt ${notice.channelOrderNo} at ${row.channel}`);
+  const { attempt, order } = found;
+  const about = { merchantId: order.merchant_id, orderId: order.id };
   const trade = { ...notice.trade, ...(notice.trade.paidAt ? { paidAt: new Date(notice.trade.paidAt) } : {}) };
   const applied = await applyTrade(deps, order, attempt, trade);
   if (applied === 'mismatch') {
-    return markInbox(deps.db, row.id, 'mismatch', `the channel says ${notice.trade.amount} ${notice.trade.currency ?? ''}, we have ${attempt.amount} ${order.currency}`);
+    return markInbox(deps.db, row.id, 'mismatch', `the channel says ${notice.trade.amount} ${notice.trade.currency ?? ''}, we have ${attempt.amount} ${order.currency}`, about);
   }
-  await markInbox(deps.db, row.id, 'applied');
-  // Some channels' notifications carry a wrong success time (article 二.1 对接-异步通知④): the query's is kept.
-  if (applied === 'succeeded') await schedule(deps.db, 'query-attempt', attempt.id, deps.now());
+  // Some channels' notifications carry a wrong success time (article 二.1 对接-异步通知④): a query confirms it.
+  await markInbox(deps.db, row.id, 'applied', undefined, about, applied === 'succeeded' ? { queryAttempt: attempt.id, at: deps.now() } : undefined);
 }
 
 async function applyRefund(deps: Deps, row: InboxRow, notice: RefundNotice): Promise<void> {
   const refund = await refundByChannelNo(deps.db, row.channel, notice.refundNo);
   const order = refund ? await getOrderById(deps.db, refund.order_id) : undefined;
   if (!refund || !order) return markInbox(deps.db, row.id, 'mismatch', `no refund ${notice.refundNo} at ${row.channel}`);
+  const about = { merchantId: order.merchant_id, orderId: order.id };
   if (notice.refund.amount !== undefined && notice.refund.amount !== refund.amount) {
-    return markInbox(deps.db, row.id, 'mismatch', `the channel refunded ${notice.refund.amount}, we asked ${refund.amount}`);
+    return markInbox(deps.db, row.id, 'mismatch', `the channel refunded ${notice.refund.amount}, we asked ${refund.amount}`, about);
   }
   const state = notice.refund.state;
   if (state === 'succeeded' || state === 'failed') {
@@ -115,5 +107,5 @@ async function applyRefund(deps: Deps, row: InboxRow, notice: RefundNotice): Pro
       }),
     );
   }
-  await markInbox(deps.db, row.id, 'applied');
+  await markInbox(deps.db, row.id, 'applied', undefined, about);
 }

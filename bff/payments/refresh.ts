@@ -17,16 +17,18 @@ export async function applyTrade(deps: Deps, order: OrderRow, attempt: AttemptRo
   }
   switch (trade.state) {
     case 'succeeded': {
-      const merchant = await merchantById(deps.db, order.merchant_id);
-      const lateSuccess = merchant?.settings.lateSuccess ?? 'refund';
       const result = await deps.db.transaction(async (tx) => {
         const settled = await settleSuccess(tx, order, attempt, { channelTradeNo: trade.channelTradeNo, paidAt: trade.paidAt });
         const now = deps.now();
+        const lateSuccess = settled === 'late-success' ? ((await merchantById(tx, order.merchant_id))?.settings.lateSuccess ?? 'refund') : undefined;
         if (settled === 'won') {
-          // One attempt won: the customer's other channel orders are closed at their channels.
-          for (const other of await attemptsOf(tx, order.id)) {
-            if (other.id !== attempt.id && OPEN_ATTEMPT_STATES.includes(other.status)) await schedule(tx, 'close-attempt', other.id, now);
-          }
+          // One attempt won: the customer's other channel orders are closed at their channels (one statement).
+          await tx.query(
+            `INSERT INTO jobs (kind, ref, run_at)
+             SELECT 'close-attempt', id, $3 FROM payment_attempts WHERE order_id = $1 AND id <> $2 AND status = ANY($4::text[])
+             ON CONFLICT (kind, ref) DO UPDATE SET run_at = LEAST(jobs.run_at, EXCLUDED.run_at)`,
+            [order.id, attempt.id, now, OPEN_ATTEMPT_STATES],
+          );
         } else if (settled === 'duplicate' || (settled === 'late-success' && lateSuccess === 'refund')) {
           const paid = (await getAttempt(tx, attempt.id)) ?? attempt;
           const refund = await autoRefund(tx, order.merchant_id, paid, settled === 'duplicate' ? 'duplicate-payment' : 'late-payment', now);

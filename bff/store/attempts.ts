@@ -70,6 +70,27 @@ export async function attemptByChannelOrderNo(db: Queryable, channel: string, ch
   return row;
 }
 
+/** The attempt with the channel order number, and its order, in one round trip. */
+export async function attemptWithOrder(db: Queryable, channel: string, channelOrderNo: string): Promise<{ attempt: AttemptRow; order: OrderRow } | undefined> {
+  const [row] = await db.query<{ attempt: AttemptRow; order: OrderRow }>(
+    `SELECT to_jsonb(a) AS attempt, to_jsonb(o) AS "order"
+     FROM payment_attempts a JOIN orders o ON o.id = a.order_id WHERE a.channel = $1 AND a.channel_order_no = $2`,
+    [channel, channelOrderNo],
+  );
+  if (!row) return undefined;
+  // Through JSON, timestamps arrive as text: give the rows their Date fields back.
+  return {
+    attempt: withDates(row.attempt, ['paid_at', 'expires_at', 'created_at', 'updated_at']),
+    order: withDates(row.order, ['expires_at', 'created_at', 'updated_at']),
+  };
+}
+
+function withDates<T>(row: T, fields: readonly string[]): T {
+  const out = { ...row } as Record<string, unknown>;
+  for (const field of fields) if (typeof out[field] === 'string') out[field] = new Date(out[field] as string);
+  return out as T;
+}
+
 export async function getAttempt(db: Queryable, id: string): Promise<AttemptRow | undefined> {
   const [row] = await db.query<AttemptRow>('SELECT * FROM payment_attempts WHERE id = $1', [id]);
   return row;

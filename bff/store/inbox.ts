@@ -35,12 +35,21 @@ export interface NewInbox {
   readonly subject?: unknown;
 }
 
-/** Stores a notification; undefined when this event was stored before (a duplicate delivery). */
-export async function insertInbox(db: Queryable, row: NewInbox): Promise<InboxRow | undefined> {
+/**
+ * Stores a notification; undefined when this event was stored before (a duplicate delivery). With `applyAt`, the
+ * job that applies it is written in the same statement.
+ */
+export async function insertInbox(db: Queryable, row: NewInbox, options: { applyAt?: Date } = {}): Promise<InboxRow | undefined> {
   const [inserted] = await db.query<InboxRow>(
-    `INSERT INTO notification_inbox (id, channel, event_id, headers, body, verified, status, problem, merchant_id, order_id, subject)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-     ON CONFLICT (channel, event_id) DO NOTHING RETURNING *`,
+    `WITH stored AS (
+       INSERT INTO notification_inbox (id, channel, event_id, headers, body, verified, status, problem, merchant_id, order_id, subject)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+       ON CONFLICT (channel, event_id) DO NOTHING RETURNING *
+     ), job AS (
+       INSERT INTO jobs (kind, ref, run_at) SELECT 'apply-inbox', id, $12 FROM stored WHERE $12::timestamptz IS NOT NULL
+       ON CONFLICT (kind, ref) DO NOTHING
+     )
+     SELECT * FROM stored`,
     [
       newId('ntf'),
       row.channel,
@@ -53,15 +62,31 @@ export async function insertInbox(db: Queryable, row: NewInbox): Promise<InboxRo
       row.merchantId ?? null,
       row.orderId ?? null,
       row.subject === undefined ? null : JSON.stringify(row.subject),
+      options.applyAt ?? null,
     ],
   );
   return inserted;
 }
 
-export async function markInbox(db: Queryable, id: string, status: InboxStatus, problem?: string): Promise<void> {
+/** Settles a stored notification, recording which merchant and order it turned out to be about. */
+export async function markInbox(
+  db: Queryable,
+  id: string,
+  status: InboxStatus,
+  problem?: string,
+  about?: { readonly merchantId: string; readonly orderId: string },
+  then?: { readonly queryAttempt: string; readonly at: Date },
+): Promise<void> {
+  // The follow-up query (when asked for) is scheduled in the same statement: one round trip on the hot path.
   await db.query(
-    'UPDATE notification_inbox SET status = $2, problem = COALESCE($3, problem), processed_at = now() WHERE id = $1',
-    [id, status, problem ?? null],
+    `WITH marked AS (
+       UPDATE notification_inbox SET status = $2, problem = COALESCE($3, problem), processed_at = now(),
+         merchant_id = COALESCE(merchant_id, $4), order_id = COALESCE(order_id, $5)
+       WHERE id = $1 RETURNING id
+     )
+     INSERT INTO jobs (kind, ref, run_at) SELECT 'query-attempt', $6, $7 FROM marked WHERE $6::text IS NOT NULL
+     ON CONFLICT (kind, ref) DO UPDATE SET run_at = LEAST(jobs.run_at, EXCLUDED.run_at)`,
+    [id, status, problem ?? null, about?.merchantId ?? null, about?.orderId ?? null, then?.queryAttempt ?? null, then?.at ?? null],
   );
 }
 

@@ -3,9 +3,11 @@
 
 import { cpus, totalmem } from 'node:os';
 import * as bff from './bff.bench.ts';
+import * as notify from './notify.bench.ts';
 import * as shared from './shared.bench.ts';
 
 const cpu = cpus()[0]?.model ?? 'unknown cpu';
 console.log(`# machine: ${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
 shared.run();
 await bff.run();
+await notify.run();
