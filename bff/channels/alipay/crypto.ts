@@ -3,7 +3,7 @@
 // Alipay), plus the certificate-mode serial numbers. Rules: channel-protocols.md §2.1–2.3; known answers: A1–A5.
 
 import { createHash, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
-import { decodeBase64Strict, joinSorted, loadPrivateKey, loadPublicKey, rsaSha256Sign, rsaSha256Verify } from '../crypto-util.ts';
+import { joinSorted, loadPrivateKey, loadPublicKey, rsaSha256Sign, rsaSha256Verify } from '../crypto-util.ts';
 
 /** A KeyObject, or key text in any form `loadPrivateKey` / `loadPublicKey` accept. */
 export type AlipayKey = KeyObject | string;

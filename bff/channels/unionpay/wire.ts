@@ -3,7 +3,7 @@
 // from our channel order number, so a query can name the original transaction (channel-protocols.md §3.1, §3.3).
 
 import type { UnionpayFields } from './crypto.ts';
-import { formatBeijingStamp, parseBeijingStamp } from '../../../shared/channels/beijing-time.ts';
+import { parseBeijingStamp } from '../../../shared/channels/beijing-time.ts';
 
 
 /**
