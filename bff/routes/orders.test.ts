@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../app.ts';
+import { HealthBoard } from '../health/index.ts';
 import type { Deps } from '../deps.ts';
 import { openDb, type Db } from '../store/db.ts';
 import { newId } from '../store/ids.ts';
@@ -12,6 +13,7 @@ const WECHAT_UA =
 
 let db: Db;
 let app: ReturnType<typeof createApp>;
+let deps: Deps;
 const logged: Record<string, unknown>[] = [];
 
 beforeAll(async () => {
@@ -36,7 +38,7 @@ beforeAll(async () => {
       throw new Error('unused');
     },
   };
-  const deps: Deps = {
+  deps = {
     db,
     adapters: { wechatpay: { id: 'wechatpay', ...idle }, alipay: { id: 'alipay', ...idle }, unionpay: { id: 'unionpay', ...idle } },
     publicUrl: 'https://pay.example',
@@ -246,6 +248,20 @@ describe('cashier API', () => {
     });
     expect(response.status).toBe(422);
     expect(await response.json()).toMatchObject({ error: { code: 'option_not_available', field: 'optionId' } });
+  });
+});
+
+describe('channel health', () => {
+  it('hides a channel whose circuit is open, with the reason, and still offers the others', async () => {
+    const health = new HealthBoard();
+    for (let i = 0; i < 5; i++) health.record('wechatpay', 'timeout');
+    const unhealthy = createApp({ ...deps, health });
+    const { id } = await created();
+    const session = (await (await post(`/v1/orders/${id}/cashier-sessions`, {})).json()) as { token: string };
+    const response = await unhealthy.request('/cashier/v1/session', { headers: { authorization: `Bearer ${session.token}`, 'user-agent': WECHAT_UA } });
+    const json = (await response.json()) as { options: { id: string }[]; unavailable: { channel: string; reason: string }[] };
+    expect(json.options.map((o) => o.id)).toEqual(['alipay:handoff', 'unionpay:handoff']);
+    expect(json.unavailable).toContainEqual(expect.objectContaining({ channel: 'wechatpay', reason: 'health' }));
   });
 });
 

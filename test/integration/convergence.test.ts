@@ -217,6 +217,21 @@ describe('dropped notifications', () => {
     s.sandbox.sandbox.context.faults.setDefault(undefined);
   });
 
+  it('when one attempt wins, the customer\u2019s other channel orders are closed at their channels', async () => {
+    const created = await call(s, '/v1/orders', { body: { merchantOrderNo: `WIN${randomBytes(5).toString('hex')}`, amount: 12_800, subject: 'Tea set' } });
+    const orderId = created.json.order.id as string;
+    const session = await call(s, `/v1/orders/${orderId}/cashier-sessions`, { body: {} });
+    const first = await call(s, '/cashier/v1/pay', { token: session.json.token, body: { optionId: 'wechatpay:native' } });
+    const second = await call(s, '/cashier/v1/pay', { token: session.json.token, body: { optionId: 'alipay:precreate' } });
+    const [winner] = await s.bff.deps.db.query<{ channel_order_no: string }>('SELECT channel_order_no FROM payment_attempts WHERE id = $1', [first.json.attemptId]);
+    const [loser] = await s.bff.deps.db.query<{ channel_order_no: string }>('SELECT channel_order_no FROM payment_attempts WHERE id = $1', [second.json.attemptId]);
+    await s.sandbox.sandbox.channels.wechatpay.pay(winner!.channel_order_no);
+    await vi.waitFor(async () => expect(await orderStatus(s, orderId)).toBe('succeeded'), { timeout: 20_000, interval: 100 });
+    await vi.waitFor(() => expect(s.sandbox.sandbox.context.orders.get('alipay', loser!.channel_order_no)?.status).toBe('closed'), { timeout: 20_000, interval: 100 });
+    const [attempt] = await s.bff.deps.db.query<{ status: string }>('SELECT status FROM payment_attempts WHERE id = $1', [second.json.attemptId]);
+    expect(attempt?.status).toBe('closed');
+  });
+
   it('a second attempt that also succeeds is refunded automatically and reported', async () => {
     const created = await call(s, '/v1/orders', { body: { merchantOrderNo: `DUP${randomBytes(5).toString('hex')}`, amount: 12_800, subject: 'Tea set' } });
     const orderId = created.json.order.id as string;
