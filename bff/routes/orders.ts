@@ -7,28 +7,23 @@ import { RULEBOOK, UNKNOWN, cleanDescription, type ChannelId, type DescriptionCh
 import { isCashierError } from '../../shared/errors/index.ts';
 import { CreateOrderSchema, type MerchantSettings } from '../../shared/schemas/index.ts';
 import type { Deps } from '../deps.ts';
+import { merchantAuth, type MerchantEnv } from './merchant-auth.ts';
 import { ApiError } from '../errors.ts';
-import { bearer, canonicalJson, parseJson, sha256 } from '../http.ts';
+import { canonicalJson, parseJson, sha256 } from '../http.ts';
 import { listOrderEvents } from '../store/events.ts';
 import { withIdempotency } from '../store/idempotency.ts';
-import { getOrder, insertOrder, merchantByApiKey, toApiOrder, type MerchantRow, type OrderRow } from '../store/orders.ts';
+import { getOrder, insertOrder, toApiOrder, type MerchantRow, type OrderRow } from '../store/orders.ts';
 import { createSession } from '../store/sessions.ts';
 import { closeOrder } from '../payments/close.ts';
 import { schedule } from '../jobs/queue.ts';
 
-type Env = { Variables: { merchant: MerchantRow } };
+type Env = MerchantEnv;
 
 const DEFAULT_EXPIRY_SECONDS = 30 * 60;
 const MAX_EXPIRY_SECONDS = 15 * 86_400;
 
 export function ordersApi(deps: Deps) {
-  const auth = createMiddleware<Env>(async (c, next) => {
-    const key = bearer(c);
-    const merchant = key ? await merchantByApiKey(deps.db, key) : undefined;
-    if (!merchant) throw new ApiError(401, 'unauthorized', 'a valid secret key is needed: Authorization: Bearer sk_…');
-    c.set('merchant', merchant);
-    await next();
-  });
+  const auth = merchantAuth(deps);
 
   const idempotent = createMiddleware<Env>(async (c, next) => {
     const key = c.req.header('idempotency-key');

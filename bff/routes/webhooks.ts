@@ -2,15 +2,13 @@
 // channel notifications kept for review (refused, or not matching our records).
 
 import { Hono } from 'hono';
-import { createMiddleware } from 'hono/factory';
 import type { Deps } from '../deps.ts';
+import { merchantAuth, type MerchantEnv } from './merchant-auth.ts';
 import { ApiError } from '../errors.ts';
-import { bearer } from '../http.ts';
 import { schedule } from '../jobs/queue.ts';
 import { listInbox, type InboxStatus } from '../store/inbox.ts';
-import { merchantByApiKey, type MerchantRow } from '../store/orders.ts';
 
-type Env = { Variables: { merchant: MerchantRow } };
+type Env = MerchantEnv;
 
 interface DeliveryRow {
   id: string;
@@ -29,13 +27,7 @@ interface DeliveryRow {
 const REVIEWABLE: readonly InboxStatus[] = ['rejected', 'mismatch'];
 
 export function webhooksApi(deps: Deps) {
-  const auth = createMiddleware<Env>(async (c, next) => {
-    const key = bearer(c);
-    const merchant = key ? await merchantByApiKey(deps.db, key) : undefined;
-    if (!merchant) throw new ApiError(401, 'unauthorized', 'a valid secret key is needed: Authorization: Bearer sk_…');
-    c.set('merchant', merchant);
-    await next();
-  });
+  const auth = merchantAuth(deps);
 
   return new Hono<Env>()
     .use('/webhooks/*', auth)
