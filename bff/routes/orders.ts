@@ -1,20 +1,20 @@
-// The merchant API (secret key): create, read and close orders, open cashier sessions, list an order's events.
-// Every POST takes an Idempotency-Key.
+// The merchant API (secret key): create, read and close orders, open cashier sessions, refund, list an order's
+// events. Every POST takes an Idempotency-Key.
 
 import { Hono } from 'hono';
-import { createMiddleware } from 'hono/factory';
 import { RULEBOOK, UNKNOWN, cleanDescription, type ChannelId, type DescriptionChange } from '../../shared/channels/index.ts';
 import { isCashierError } from '../../shared/errors/index.ts';
-import { CreateOrderSchema, type MerchantSettings } from '../../shared/schemas/index.ts';
+import { CreateOrderSchema, CreateRefundSchema, type MerchantSettings } from '../../shared/schemas/index.ts';
 import type { Deps } from '../deps.ts';
-import { merchantAuth, type MerchantEnv } from './merchant-auth.ts';
+import { idempotency, merchantAuth, type MerchantEnv } from './merchant-auth.ts';
 import { ApiError } from '../errors.ts';
 import { canonicalJson, parseJson, sha256 } from '../http.ts';
 import { listOrderEvents } from '../store/events.ts';
-import { withIdempotency } from '../store/idempotency.ts';
 import { getOrder, insertOrder, toApiOrder, type MerchantRow, type OrderRow } from '../store/orders.ts';
 import { createSession } from '../store/sessions.ts';
 import { closeOrder } from '../payments/close.ts';
+import { createRefund, toApiRefund } from '../payments/refund.ts';
+import { getRefund, refundsOf } from '../store/refunds.ts';
 import { schedule } from '../jobs/queue.ts';
 
 type Env = MerchantEnv;
@@ -25,20 +25,7 @@ const MAX_EXPIRY_SECONDS = 15 * 86_400;
 export function ordersApi(deps: Deps) {
   const auth = merchantAuth(deps);
 
-  const idempotent = createMiddleware<Env>(async (c, next) => {
-    const key = c.req.header('idempotency-key');
-    if (!key || !/^[\x21-\x7e]{1,255}$/.test(key)) {
-      throw new ApiError(400, 'idempotency_key_required', 'every POST needs an Idempotency-Key header (1–255 visible characters)', 'Idempotency-Key');
-    }
-    const hash = sha256(`${c.req.method} ${c.req.path}\n${await c.req.text()}`);
-    const result = await withIdempotency(deps.db, c.get('merchant').id, key, hash, async () => {
-      await next();
-      return { status: c.res.status, body: await c.res.clone().json() };
-    });
-    if (result.replayed) {
-      return c.json(result.body as object, result.status as 200, { 'Idempotent-Replayed': 'true' });
-    }
-  });
+  const idempotent = idempotency(deps);
 
   const order = async (merchant: MerchantRow, id: string): Promise<OrderRow> => {
     const row = await getOrder(deps.db, merchant.id, id);
@@ -99,6 +86,22 @@ export function ordersApi(deps: Deps) {
       if (row.expires_at.getTime() <= deps.now().getTime()) throw new ApiError(409, 'order_expired', 'the order has expired', 'id');
       const session = await createSession(deps.db, row.id, row.expires_at);
       return c.json({ token: session.token, orderId: row.id, expiresAt: session.expiresAt.toISOString() }, 201);
+    })
+    .post('/orders/:id/refunds', idempotent, async (c) => {
+      const input = await parseJson(c, CreateRefundSchema);
+      const merchant = c.get('merchant');
+      const { refund, created } = await createRefund(deps, merchant, await order(merchant, c.req.param('id')), input);
+      return c.json({ refund: toApiRefund(refund) }, created ? 201 : 200);
+    })
+    .get('/orders/:id/refunds', async (c) => {
+      const row = await order(c.get('merchant'), c.req.param('id'));
+      return c.json({ refunds: (await refundsOf(deps.db, row.id)).map(toApiRefund) });
+    })
+    .get('/refunds/:refundId', async (c) => {
+      const refund = await getRefund(deps.db, c.req.param('refundId'));
+      const row = refund ? await getOrder(deps.db, c.get('merchant').id, refund.order_id) : undefined;
+      if (!refund || !row) throw new ApiError(404, 'refund_not_found', `no refund ${c.req.param('refundId')}`, 'refundId');
+      return c.json({ refund: toApiRefund(refund) });
     })
     .get('/orders/:id/events', async (c) => {
       const row = await order(c.get('merchant'), c.req.param('id'));

@@ -23,6 +23,9 @@ export interface RefundRow {
   readonly origin: 'merchant' | 'duplicate-payment' | 'late-payment';
   readonly failure: { code: string; message: string } | null;
   readonly succeeded_at: Date | null;
+  readonly fee_charged: number | null;
+  readonly fee_returned: number | null;
+  readonly funds_account: string | null;
   readonly created_at: Date;
   readonly version: number;
 }
@@ -61,6 +64,76 @@ export async function autoRefund(
   return row;
 }
 
+export type ReserveRefusal = 'exceeds-payment' | 'count-exceeded' | 'too-soon' | 'not-refundable';
+
+/**
+ * Reserves a merchant refund on its order in one conditional UPDATE — the total stays within what was paid, the
+ * count within the channel's limit, the interval since the last refund at least the channel's — and writes the
+ * refund and its event. Concurrent requests cannot both pass: the database decides, never a read before a write.
+ */
+export async function createMerchantRefund(
+  tx: Queryable,
+  input: {
+    readonly order: { readonly id: string; readonly merchant_id: string };
+    readonly attempt: AttemptRow;
+    readonly merchantRefundNo: string;
+    readonly amount: number;
+    readonly reason: string | undefined;
+    readonly maxCount: number | undefined;
+    readonly minIntervalSeconds: number | undefined;
+    readonly feeCharged: number | null;
+    readonly feeReturned: number | null;
+    readonly now: Date;
+  },
+): Promise<{ refund: RefundRow } | { refused: ReserveRefusal }> {
+  const [reserved] = await tx.query<{ id: string }>(
+    `UPDATE orders SET amount_refunded = amount_refunded + $2, refund_count = refund_count + 1, last_refund_at = $5, updated_at = now()
+     WHERE id = $1 AND status = 'succeeded' AND amount_refunded + $2 <= amount
+       AND ($3::int IS NULL OR refund_count < $3)
+       AND ($4::int IS NULL OR last_refund_at IS NULL OR last_refund_at <= $5::timestamptz - make_interval(secs => $4::int))
+     RETURNING id`,
+    [input.order.id, input.amount, input.maxCount ?? null, input.minIntervalSeconds ?? null, input.now],
+  );
+  if (!reserved) {
+    const [order] = await tx.query<{ status: string; amount: number; amount_refunded: number; refund_count: number }>(
+      'SELECT status, amount, amount_refunded, refund_count FROM orders WHERE id = $1',
+      [input.order.id],
+    );
+    if (!order || order.status !== 'succeeded') return { refused: 'not-refundable' };
+    if (order.amount_refunded + input.amount > order.amount) return { refused: 'exceeds-payment' };
+    if (input.maxCount !== undefined && order.refund_count >= input.maxCount) return { refused: 'count-exceeded' };
+    return { refused: 'too-soon' };
+  }
+  const [row] = await tx.query<RefundRow>(
+    `INSERT INTO refunds (id, order_id, attempt_id, merchant_refund_no, amount, reason, status, channel, channel_refund_no, origin, fee_charged, fee_returned)
+     VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, 'merchant', $9, $10) RETURNING *`,
+    [
+      newId('rfd'),
+      input.order.id,
+      input.attempt.id,
+      input.merchantRefundNo,
+      input.amount,
+      input.reason ?? null,
+      input.attempt.channel,
+      newChannelOrderNumber([input.attempt.channel], input.now),
+      input.feeCharged,
+      input.feeReturned,
+    ],
+  );
+  if (!row) throw new Error('refund insert returned nothing');
+  await refundEvent(tx, input.order.merchant_id, row, 'refund.created');
+  return { refund: row };
+}
+
+export async function refundByMerchantNo(db: Queryable, orderId: string, merchantRefundNo: string): Promise<RefundRow | undefined> {
+  const [row] = await db.query<RefundRow>('SELECT * FROM refunds WHERE order_id = $1 AND merchant_refund_no = $2', [orderId, merchantRefundNo]);
+  return row;
+}
+
+export async function refundsOf(db: Queryable, orderId: string): Promise<RefundRow[]> {
+  return db.query<RefundRow>('SELECT * FROM refunds WHERE order_id = $1 ORDER BY created_at, id', [orderId]);
+}
+
 export async function getRefund(db: Queryable, id: string): Promise<RefundRow | undefined> {
   const [row] = await db.query<RefundRow>('SELECT * FROM refunds WHERE id = $1', [id]);
   return row;
@@ -87,7 +160,13 @@ export async function transitionRefund(
      WHERE id = $1 AND status <> ALL($6::text[]) AND status <> $2 RETURNING *`,
     [refund.id, to, fields.failure ?? null, fields.succeededAt ?? null, fields.fundsAccount ?? null, FINAL],
   );
-  if (row) await refundEvent(tx, merchantId, row, `refund.${to}`);
+  if (row) {
+    // A merchant refund that failed gives back what it had reserved on the order (the count too: it moved nothing).
+    if (to === 'failed' && row.origin === 'merchant') {
+      await tx.query('UPDATE orders SET amount_refunded = amount_refunded - $2, refund_count = refund_count - 1 WHERE id = $1', [row.order_id, row.amount]);
+    }
+    await refundEvent(tx, merchantId, row, `refund.${to}`);
+  }
   return row;
 }
 
@@ -107,6 +186,8 @@ async function refundEvent(tx: Queryable, merchantId: string, row: RefundRow, ty
         status: row.status,
         origin: row.origin,
         reason: row.reason,
+        merchantRefundNo: row.merchant_refund_no,
+        ...(row.fee_returned === null ? {} : { feeReturned: row.fee_returned }),
         ...(row.failure ? { failure: row.failure } : {}),
       },
     },

@@ -18,7 +18,7 @@ export interface FeeTerms {
   /** The percentage part as a decimal fraction: "0.006" is 0.6 %. */
   readonly rate: string;
   /** A fixed part per transaction, in minor units (PayPal). */
-  readonly fixedFee?: number;
+  readonly fixedFee?: number | undefined;
 }
 
 export interface PaymentFee extends FeeTerms {
@@ -26,7 +26,7 @@ export interface PaymentFee extends FeeTerms {
   /** The fee actually charged on the payment, in minor units. */
   readonly fee: number;
   /** WeChat Pay only: the merchant's fund flow; the new one is the default. */
-  readonly fundFlow?: 'old' | 'new';
+  readonly fundFlow?: 'old' | 'new' | undefined;
 }
 
 /** The fee charged on a payment: amount × rate half up, plus the fixed part; UnionPay charges at least 0.08. */

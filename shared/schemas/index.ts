@@ -107,6 +107,20 @@ export const MerchantSettingsSchema = v.pipe(
      * automatically (the default: the merchant was told the order closed), or `accept` it and fulfil the order.
      */
     lateSuccess: v.optional(v.picklist(['accept', 'refund']), 'refund'),
+    /** Whether the channels have activated refunds for this merchant (service providers may need to apply). */
+    refundsActivated: v.optional(v.boolean(), true),
+    /** The merchant's contracted fee per channel: what the fee charged and returned on refunds are computed from. */
+    fees: v.optional(
+      v.record(
+        ChannelIdSchema,
+        v.strictObject({
+          rate: RateSchema,
+          fixedFee: v.optional(MinorUnitsSchema),
+          /** WeChat Pay only: the merchant's fund flow (the new one by default). */
+          fundFlow: v.optional(v.picklist(['old', 'new'])),
+        }),
+      ),
+    ),
   }),
   v.check(
     (settings) => new Set(settings.channels.map((c) => c.id)).size === settings.channels.length,
@@ -279,6 +293,14 @@ export const PayActionSchema = v.variant('kind', [
   v.strictObject({ kind: v.literal('handoff'), url: v.pipe(v.string(), v.url()), channel: ChannelIdSchema }),
 ]);
 export type PayAction = v.InferOutput<typeof PayActionSchema>;
+
+export const CreateRefundSchema = v.strictObject({
+  /** The merchant's own refund number: a retry with it never refunds twice. */
+  merchantRefundNo: v.pipe(v.string(), v.regex(/^[0-9A-Za-z_-]{1,64}$/, 'must be 1–64 letters, digits, "_" or "-"')),
+  amount: AmountSchema,
+  reason: v.optional(v.pipe(v.string(), v.maxLength(80))),
+});
+export type CreateRefund = v.InferInput<typeof CreateRefundSchema>;
 
 export const ErrorResponseSchema = v.strictObject({
   error: v.strictObject({ code: v.string(), message: v.string(), field: v.optional(v.string()) }),
