@@ -36,6 +36,7 @@ main { max-width: 32rem; margin: 0 auto; padding: 1.5rem 1rem; }
 .amount { font-size: 2rem; font-weight: 650; margin: 0.5rem 0; }
 .banner { background: #fff7e6; border: 1px solid #ffd591; border-radius: 8px; padding: 0.5rem 0.75rem; font-size: 0.85rem; }
 form.inline { display: inline; }
+label { display: inline-block; margin: 0.25rem 0.9rem 0.25rem 0; white-space: nowrap; }
 button { font: inherit; padding: 0.6rem 1.1rem; border-radius: 8px; border: 1px solid #c9cdd4; background: #fff; cursor: pointer; margin: 0.25rem 0.25rem 0 0; }
 button.primary { background: #1677ff; border-color: #1677ff; color: #fff; }
 table { border-collapse: collapse; width: 100%; font-size: 0.85rem; }
