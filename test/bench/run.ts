@@ -3,11 +3,14 @@
 
 import { cpus, totalmem } from 'node:os';
 import * as bff from './bff.bench.ts';
+import * as bills from './bills.bench.ts';
 import * as notify from './notify.bench.ts';
 import * as shared from './shared.bench.ts';
 
 const cpu = cpus()[0]?.model ?? 'unknown cpu';
 console.log(`# machine: ${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
+// Bills first: their peak-memory figures are the process's maximum so far, so nothing heavier may run before them.
+await bills.run();
 shared.run();
 await bff.run();
 await notify.run();
