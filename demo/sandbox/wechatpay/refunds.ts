@@ -8,7 +8,8 @@ import { formatBeijingRfc3339 } from '../../../shared/channels/beijing-time.ts';
 import type { OrderBook, SandboxOrder } from '../order-book.ts';
 import { newRefundId, type ErrorBody, type WechatpayEnv } from './protocol.ts';
 import { findRefund, putRefund, refundedAmount, refundsOf, type SandboxRefund } from './refund-book.ts';
-import { CHANNEL, findOrder, type Failure } from './transactions.ts';
+import { OUT_TRADE_NO, failed, isObject, jsonObject, optionalString as optionalField, paramError, type Failure } from './fields.ts';
+import { CHANNEL, findOrder } from './transactions.ts';
 
 const RULES = RULEBOOK.wechatpay.refund;
 const DAY_MS = 86_400_000;
@@ -19,7 +20,6 @@ const MIN_INTERVAL_MS = (RULES.minIntervalSeconds === 'unknown' ? 60 : RULES.min
 
 /** string(64) of `[0-9a-zA-Z_-|*@]` (§1.8). */
 const OUT_REFUND_NO = /^[0-9A-Za-z_\-|*@]{1,64}$/;
-const OUT_TRADE_NO = /^[0-9A-Za-z_\-|*]{6,32}$/;
 
 /** Where the sandbox's refunds go: the payer's change (零钱), which WeChat credits at once (§1.8). */
 export const USER_RECEIVED_ACCOUNT = '支付用户零钱';
@@ -37,35 +37,14 @@ export interface RefundRequest {
   readonly total: number;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function paramError(field: string, issue: string): Failure {
-  return { ok: false, status: 400, error: { code: 'PARAM_ERROR', message: `参数错误：${field} ${issue}`, detail: { field, location: 'body', issue } } };
-}
-
 const invalid = (message: string): Failure => ({ ok: false, status: 400, error: { code: 'INVALID_REQUEST', message } });
 
-function optionalString(body: Record<string, unknown>, field: string, max: number): string | undefined | Failure {
-  const value = body[field];
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string') return paramError(field, '类型应为 string');
-  if (value === '' || [...value].length > max) return paramError(field, `长度应为 1-${max}`);
-  return value;
-}
-
-const failed = (value: unknown): value is Failure => isObject(value) && value.ok === false;
+const optionalString = (body: Record<string, unknown>, field: string, max: number) => optionalField(body, field, max, true);
 
 /** The refund body as WeChat documents it (§1.8); the first problem is reported. */
 export function validateRefund(raw: string): { ok: true; request: RefundRequest } | Failure {
-  let body: unknown;
-  try {
-    body = JSON.parse(raw);
-  } catch {
-    return { ok: false, status: 400, error: { code: 'PARAM_ERROR', message: '请求体不是合法的 JSON' } };
-  }
-  if (!isObject(body)) return { ok: false, status: 400, error: { code: 'PARAM_ERROR', message: '请求体应为 JSON 对象' } };
+  const body = jsonObject(raw);
+  if (failed(body)) return body;
 
   const transactionId = optionalString(body, 'transaction_id', 32);
   if (failed(transactionId)) return transactionId;

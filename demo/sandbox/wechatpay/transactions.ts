@@ -6,7 +6,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { RULEBOOK } from '../../../shared/channels/index.ts';
 import type { OrderBook, SandboxOrder } from '../order-book.ts';
 import { formatBeijingRfc3339 } from '../../../shared/channels/beijing-time.ts';
-import { newPrepayId, newTransactionId, parseRfc3339, type ErrorBody, type WechatpayEnv } from './protocol.ts';
+import { newPrepayId, newTransactionId, parseRfc3339, type WechatpayEnv } from './protocol.ts';
+import { OUT_TRADE_NO, failed, isObject, jsonObject, optionalString, paramError, requiredString, type Failure } from './fields.ts';
 import { hasSucceededRefund } from './refund-book.ts';
 
 export const CHANNEL = 'wechatpay';
@@ -32,7 +33,6 @@ const TRADE_STATE_DESC: Record<TradeState, string> = {
   PAYERROR: '支付失败，请重新下单支付',
 };
 
-const OUT_TRADE_NO = /^[0-9A-Za-z_\-|*]{6,32}$/;
 const H5_TYPES = ['iOS', 'Android', 'Wap'] as const;
 const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
@@ -53,19 +53,7 @@ function appidsFor(env: WechatpayEnv, endpoint: Endpoint): readonly string[] {
 // ---------------------------------------------------------------------------------------------------------
 // Validation
 
-export type Failure = { readonly ok: false; readonly status: number; readonly error: ErrorBody };
-
-function paramError(field: string, issue: string): Failure {
-  return {
-    ok: false,
-    status: 400,
-    error: { code: 'PARAM_ERROR', message: `参数错误：${field} ${issue}`, detail: { field, location: 'body', issue } },
-  };
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+export type { Failure } from './fields.ts';
 
 export interface PrepayRequest {
   readonly appid: string;
@@ -83,31 +71,11 @@ export interface PrepayRequest {
   readonly fingerprint: string;
 }
 
-function optionalString(body: Record<string, unknown>, field: string, max: number): string | undefined | Failure {
-  const value = body[field];
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string') return paramError(field, '类型应为 string');
-  if ([...value].length > max) return paramError(field, `长度超过 ${max}`);
-  return value;
-}
-
-function requiredString(body: Record<string, unknown>, field: string, max: number): string | Failure {
-  const value = optionalString(body, field, max);
-  if (value === undefined || value === '') return paramError(field, '为必填参数');
-  return value;
-}
-
-const failed = (value: unknown): value is Failure => isObject(value) && value.ok === false;
 
 /** The prepay body checked field by field as WeChat documents them (§1.6, §1.7); the first problem is reported. */
 export function validatePrepay(env: WechatpayEnv, endpoint: Endpoint, raw: string): { ok: true; request: PrepayRequest } | Failure {
-  let body: unknown;
-  try {
-    body = JSON.parse(raw);
-  } catch {
-    return { ok: false, status: 400, error: { code: 'PARAM_ERROR', message: '请求体不是合法的 JSON' } };
-  }
-  if (!isObject(body)) return { ok: false, status: 400, error: { code: 'PARAM_ERROR', message: '请求体应为 JSON 对象' } };
+  const body = jsonObject(raw);
+  if (failed(body)) return body;
 
   const appid = requiredString(body, 'appid', 32);
   if (failed(appid)) return appid;
