@@ -64,3 +64,21 @@ export class FaultBook {
     return Object.fromEntries(this.#scripts);
   }
 }
+
+/**
+ * The `timeout` query fault: holds a request for `ms`, or until the caller hangs up (node-server aborts the
+ * request's signal when the client goes away). Never the reason a process stays up.
+ */
+export function holdRequest(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    timer.unref?.();
+    if (signal.aborted) done();
+    else signal.addEventListener('abort', done, { once: true });
+  });
+}

@@ -14,6 +14,7 @@ import { cashierPage, errorPage, statusPage } from './cashier.ts';
 import { business, envelope, failure, failureBody, isFailure, responseKeyOf, successBody, type Failure } from './protocol.ts';
 import { fenOf, outTradeNoOf, parseBizContent, payTermsOf } from './terms.ts';
 import { SANDBOX_BUYER, type AlipayTrades, type SandboxRefund } from './trades.ts';
+import { holdRequest } from '../faults.ts';
 
 /** Methods answered with the cashier in the customer's browser rather than with JSON (§2.4). */
 const BROWSER_METHODS = ['alipay.trade.page.pay', 'alipay.trade.wap.pay'] as const;
@@ -189,7 +190,7 @@ export async function handleGateway(c: Context, deps: GatewayDeps): Promise<Resp
     // '5xx': what a proxy in front of the gateway answers when the gateway is down; the answer is not Alipay's JSON.
     if (scripted === '5xx') return c.text('Bad Gateway', 502);
     if (scripted === 'timeout') {
-      await held(c.req.raw.signal, HELD_QUERY_MS);
+      await holdRequest(HELD_QUERY_MS, c.req.raw.signal);
       return c.text('Gateway Timeout', 504);
     }
   }
@@ -255,21 +256,6 @@ export function lateExpiryFor(biz: Readonly<Record<string, unknown>>, deps: { re
   return script?.successAfterExpiry === true;
 }
 
-/** Waits `ms`, or until the caller hangs up (node-server aborts the request's signal when the client goes away). */
-function held(signal: AbortSignal, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    // Never the reason a process stays up.
-    timer.unref?.();
-    if (signal.aborted) done();
-    else signal.addEventListener('abort', done, { once: true });
-  });
-}
 
 const text = (value: unknown, field: string, max: number): string | undefined | Failure => {
   if (value === undefined || value === null || value === '') return undefined;

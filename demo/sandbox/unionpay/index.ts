@@ -30,6 +30,7 @@ import {
 } from './messages.ts';
 import { REFUND_PRODUCT, isRefund, refundRefusal } from './refunds.ts';
 import { formatBeijingStamp, parseBeijingStamp } from '../../../shared/channels/beijing-time.ts';
+import { holdRequest } from '../faults.ts';
 
 const NOTIFY = RULEBOOK.unionpay.notification;
 const LADDER: readonly number[] = NOTIFY.retryLadderSeconds === UNKNOWN ? [] : NOTIFY.retryLadderSeconds;
@@ -314,7 +315,7 @@ export function unionpaySandbox(context: SandboxContext): ChannelSandbox {
       const failure = context.faults.takeQueryFailure('unionpay', fields.orderId ?? '');
       if (failure === '5xx') return c.text('Internal Server Error', 500);
       if (failure === 'timeout') {
-        await hold(QUERY_HOLD_MS, c.req.raw.signal);
+        await holdRequest(QUERY_HOLD_MS, c.req.raw.signal);
         // Nobody is usually left to read this: what the load balancer in front says once it gives up.
         return c.text('Gateway Timeout', 504);
       }
@@ -392,20 +393,6 @@ export function unionpaySandbox(context: SandboxContext): ChannelSandbox {
   };
 }
 
-/** Waits `ms`, or less when the client goes away; never keeps the process alive on its own. */
-function hold(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    timer.unref?.();
-    if (signal.aborted) done();
-    else signal.addEventListener('abort', done, { once: true });
-  });
-}
 
 function digits(count: number): string {
   let out = '';
