@@ -2,12 +2,11 @@
 // after a crash, or after a notification already settled things) and asks the channel only when there is
 // something to settle.
 
-import type { AttemptRef } from '../channels/types.ts';
 import type { Deps } from '../deps.ts';
 import { applyInbox } from '../notify/index.ts';
 import { closeAtChannels } from '../payments/close.ts';
 import { applyTrade, correctPaidAt } from '../payments/refresh.ts';
-import { OPEN_ATTEMPT_STATES, getAttempt, settleSuccess, transitionAttempt, type AttemptRow } from '../store/attempts.ts';
+import { OPEN_ATTEMPT_STATES, attemptRef, getAttempt, settleSuccess, transitionAttempt } from '../store/attempts.ts';
 import { getInbox } from '../store/inbox.ts';
 import { getOrderById } from '../store/orders.ts';
 import { getRefund, transitionRefund, type RefundRow } from '../store/refunds.ts';
@@ -17,16 +16,6 @@ import type { Job } from './queue.ts';
 import { after, type Handlers, type Next } from './worker.ts';
 
 const DONE: Next = { done: true };
-
-export function attemptRef(attempt: AttemptRow): AttemptRef {
-  return {
-    channelOrderNo: attempt.channel_order_no,
-    channelTradeNo: attempt.channel_trade_no ?? undefined,
-    createdAt: new Date(attempt.created_at),
-    expiresAt: new Date(attempt.expires_at),
-    product: attempt.product,
-  };
-}
 
 /** Queries an open attempt on the ladder until it settles, the ladder is spent, or the order expires. */
 async function queryAttempt(deps: Deps, job: Job): Promise<Next> {

@@ -4,7 +4,7 @@
 
 import type { Deps } from '../deps.ts';
 import { ApiError } from '../errors.ts';
-import { OPEN_ATTEMPT_STATES, attemptsOf, transitionAttempt } from '../store/attempts.ts';
+import { OPEN_ATTEMPT_STATES, attemptRef, attemptsOf, transitionAttempt } from '../store/attempts.ts';
 import { getOrderById, transitionOrder, type OrderRow } from '../store/orders.ts';
 import { applyTrade } from './refresh.ts';
 
@@ -21,13 +21,7 @@ export async function closeAtChannels(deps: Deps, order: OrderRow): Promise<Clos
   for (const attempt of await attemptsOf(deps.db, order.id)) {
     if (!OPEN_ATTEMPT_STATES.includes(attempt.status)) continue;
     const adapter = deps.adapters[attempt.channel];
-    const ref = {
-      channelOrderNo: attempt.channel_order_no,
-      channelTradeNo: attempt.channel_trade_no ?? undefined,
-      createdAt: new Date(attempt.created_at),
-      expiresAt: new Date(attempt.expires_at),
-      product: attempt.product,
-    };
+    const ref = attemptRef(attempt);
     const outcome = adapter ? await adapter.close(ref) : ({ kind: 'unknown', reason: `no adapter for ${attempt.channel}` } as const);
     if (outcome.kind === 'closed') {
       await deps.db.transaction((tx) => transitionAttempt(tx, order.merchant_id, attempt.id, 'closed'));

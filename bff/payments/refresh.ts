@@ -4,7 +4,7 @@
 import type { TradeResult } from '../channels/types.ts';
 import type { Deps } from '../deps.ts';
 import { schedule } from '../jobs/queue.ts';
-import { OPEN_ATTEMPT_STATES, attemptsOf, getAttempt, settleSuccess, transitionAttempt, type AttemptRow } from '../store/attempts.ts';
+import { OPEN_ATTEMPT_STATES, attemptRef, attemptsOf, getAttempt, settleSuccess, transitionAttempt, type AttemptRow } from '../store/attempts.ts';
 import { acceptLatePayment, getOrderById, merchantById, type OrderRow } from '../store/orders.ts';
 import { autoRefund } from '../store/refunds.ts';
 
@@ -68,13 +68,7 @@ export async function refreshOrder(deps: Deps, orderId: string): Promise<OrderRo
     if (!OPEN_ATTEMPT_STATES.includes(attempt.status)) continue;
     const adapter = deps.adapters[attempt.channel];
     if (!adapter) continue;
-    const outcome = await adapter.query({
-      channelOrderNo: attempt.channel_order_no,
-      channelTradeNo: attempt.channel_trade_no ?? undefined,
-      createdAt: new Date(attempt.created_at),
-      expiresAt: new Date(attempt.expires_at),
-      product: attempt.product,
-    });
+    const outcome = await adapter.query(attemptRef(attempt));
     // Status comes only from the trade layer; communication and business failures leave things as they are.
     if (outcome.layer === 'trade') await applyTrade(deps, (await getOrderById(deps.db, orderId)) ?? order, attempt, outcome.trade);
     if (outcome.layer === 'trade' && outcome.trade.state === 'succeeded') await correctPaidAt(deps, attempt.id, outcome.trade.paidAt);

@@ -3,6 +3,7 @@
 // order are written together; the database refuses a second success on the same order.
 
 import type { ChannelId } from '../../shared/channels/index.ts';
+import type { AttemptRef } from '../channels/types.ts';
 import type { PayAction } from '../../shared/schemas/index.ts';
 import type { Queryable } from './db.ts';
 import { appendEvent } from './events.ts';
@@ -59,6 +60,17 @@ export async function insertAttempt(
   if (!row) throw new Error('attempt insert returned nothing');
   await attemptEvent(tx, order.merchant_id, row, 'payment_attempt.created');
   return row;
+}
+
+/** How an adapter names the attempt at its channel. */
+export function attemptRef(attempt: AttemptRow): AttemptRef {
+  return {
+    channelOrderNo: attempt.channel_order_no,
+    channelTradeNo: attempt.channel_trade_no ?? undefined,
+    createdAt: new Date(attempt.created_at),
+    expiresAt: new Date(attempt.expires_at),
+    product: attempt.product,
+  };
 }
 
 export async function attemptsOf(db: Queryable, orderId: string): Promise<AttemptRow[]> {
