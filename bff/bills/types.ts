@@ -65,7 +65,21 @@ export interface AlipayBillSummary {
   readonly refundMerchantDiscount: number;
 }
 
-export type BillSummary = WechatBillSummary | AlipayBillSummary;
+/**
+ * UnionPay's ZM file has no summary lines (《全渠道平台接入接口规范 第3部分 文件接口》 §6.1, as the official SDK's
+ * parseZMFile reads it): the parser counts what it read, so callers see the same shape for every channel.
+ */
+export interface UnionpayBillSummary {
+  readonly channel: 'unionpay';
+  /** Data rows read. */
+  readonly rows: number;
+  /** Sum of the payment rows' txnAmt, fen. */
+  readonly paymentTotal: number;
+  /** Sum of the refund rows' txnAmt, fen. */
+  readonly refundTotal: number;
+}
+
+export type BillSummary = WechatBillSummary | AlipayBillSummary | UnionpayBillSummary;
 
 /**
  * What a parser returns. Iterate `lines` once; `summary` settles only when `lines` has been read to the end

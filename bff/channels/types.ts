@@ -6,6 +6,7 @@ import type { ChannelId } from '../../shared/channels/index.ts';
 import type { Currency } from '../../shared/money/index.ts';
 import type { InstallmentSettings, PayAction } from '../../shared/schemas/index.ts';
 import type { OperatingSystem } from '../../shared/terminal/index.ts';
+import type { BillSummary, ParsedBill } from '../bills/types.ts';
 
 export interface PayRequest {
   readonly product: string;
@@ -183,6 +184,20 @@ export type RefundQueryOutcome =
   | { readonly layer: 'business'; readonly ok: false; readonly code: string; readonly message: string; readonly unknown: boolean }
   | { readonly layer: 'trade'; readonly ok: true; readonly refund: RefundResult };
 
+/**
+ * The channel's bill of one clearing day. `ready`: the file, parsed as it streams (read `bill.lines` once, then
+ * `bill.summary`). `not-ready`: asked before the channel publishes it (WeChat 10:00, Alipay/UnionPay 09:00 on D+1)
+ * or the channel says it is still being generated; try again later. `no-bill`: the channel says there is no bill for
+ * the day because nothing happened (WeChat NO_STATEMENT_EXIST, Alipay's no-data sub_code…), which reconciles as an
+ * empty bill. Communication failures and signature problems are `unknown`; a refused request is `failed`.
+ */
+export type BillOutcome =
+  | { readonly kind: 'ready'; readonly bill: ParsedBill<BillSummary> }
+  | { readonly kind: 'not-ready'; readonly message: string }
+  | { readonly kind: 'no-bill'; readonly message: string }
+  | { readonly kind: 'failed'; readonly code: string; readonly message: string }
+  | { readonly kind: 'unknown'; readonly reason: string };
+
 export interface ChannelAdapter {
   readonly id: ChannelId;
   pay(request: PayRequest): Promise<PayOutcome>;
@@ -192,6 +207,8 @@ export interface ChannelAdapter {
   parseNotification(input: NotificationInput): NotificationResult;
   refund(request: RefundRequest): Promise<RefundOutcome>;
   queryRefund(refund: RefundRef): Promise<RefundQueryOutcome>;
+  /** Downloads the trade bill of clearing day `day` (`YYYY-MM-DD`, Beijing) and parses it as it streams. */
+  bill(day: string): Promise<BillOutcome>;
 }
 
 export type ChannelAdapters = Partial<Record<ChannelId, ChannelAdapter>>;

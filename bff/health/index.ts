@@ -123,6 +123,7 @@ function observed(adapter: ChannelAdapter, board: HealthBoard): ChannelAdapter {
     refund: (request) => guard(() => adapter.refund(request), (outcome) => (outcome.kind === 'unknown' ? 'timeout' : 'ok')),
     queryRefund: (refund) =>
       guard(() => adapter.queryRefund(refund), (outcome) => (outcome.layer === 'trade' || (outcome.layer === 'business' && !outcome.unknown) ? 'ok' : 'error')),
+    bill: (day) => guard(() => adapter.bill(day), (outcome) => (outcome.kind === 'unknown' ? 'error' : 'ok')),
     // Parsing a notification calls no one: it says nothing about the channel's health.
     parseNotification: (input) => adapter.parseNotification(input),
   };

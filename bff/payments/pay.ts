@@ -3,6 +3,7 @@
 
 import { RULEBOOK, UNKNOWN, cleanDescription, newChannelOrderNumber, type ChannelId } from '../../shared/channels/index.ts';
 import { eligibility } from '../../shared/eligibility/index.ts';
+import { feeCharged } from '../../shared/fees/index.ts';
 import type { MerchantSettings, Option, PayAction } from '../../shared/schemas/index.ts';
 import type { Terminal } from '../../shared/terminal/index.ts';
 import type { Deps } from '../deps.ts';
@@ -13,6 +14,12 @@ import { createSession } from '../store/sessions.ts';
 import { QUERY_LADDER_SECONDS, jitter } from '../jobs/backoff.ts';
 import { schedule } from '../jobs/queue.ts';
 import { after } from '../jobs/worker.ts';
+
+/** The fee `channel` charges on `amount` under the merchant's contracted terms; null when none are configured. */
+export function contractedFee(merchant: MerchantRow, channel: ChannelId, amount: number): number | null {
+  const terms = merchant.settings.fees?.[channel];
+  return terms ? feeCharged(channel, amount, terms) : null;
+}
 
 /** The merchant's settings narrowed to this order and to the channels this BFF has adapters for. */
 export function orderSettings(deps: Deps, merchant: MerchantRow, order: OrderRow): MerchantSettings {
@@ -80,6 +87,8 @@ export async function pay(deps: Deps, merchant: MerchantRow, order: OrderRow, in
       // A new channel order number per attempt: a changed installment plan needs one (Huabei), and so does a retry.
       channelOrderNo: newChannelOrderNumber([option.channel], now),
       expiresAt: attemptExpiry(option.channel, order.expires_at, now),
+      // Fixed now, by the terms in force: reconciliation compares the bill's fee with it, refunds return from it.
+      feeCharged: contractedFee(merchant, option.channel, order.amount),
     });
     if (order.status === 'open') await transitionOrder(tx, order.id, 'paying', { event: 'order.paying' });
     // Written with the attempt: should this process die before the channel answers, the query still happens.

@@ -44,7 +44,8 @@ export async function createRefund(
   let fee: { charged: number; returned: number } | undefined;
   if (terms) {
     try {
-      const charged = feeCharged(attempt.channel, attempt.amount, terms);
+      // The fee fixed when the payment was made; recomputed for payments made before fees were recorded.
+      const charged = attempt.fee_charged ?? feeCharged(attempt.channel, attempt.amount, terms);
       const previous = (await refundsOf(deps.db, order.id)).filter((r) => r.origin === 'merchant' && r.status !== 'failed').map((r) => r.amount);
       const returned = feeRefunds(attempt.channel, { amount: attempt.amount, fee: charged, ...terms }, [...previous, input.amount]).at(-1) ?? 0;
       fee = { charged, returned };

@@ -34,6 +34,7 @@ beforeAll(async () => {
     close: unused,
     refund: unused,
     queryRefund: unused,
+    bill: unused,
     parseNotification: () => {
       throw new Error('unused');
     },

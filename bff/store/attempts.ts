@@ -26,6 +26,7 @@ export interface AttemptRow {
   readonly action: PayAction | null;
   readonly failure: { code: string; message: string } | null;
   readonly paid_at: Date | null;
+  readonly fee_charged: number | null;
   readonly expires_at: Date;
   readonly created_at: Date;
   readonly updated_at: Date;
@@ -50,12 +51,32 @@ export const OPEN_ATTEMPT_STATES: readonly AttemptStatus[] = ['created', 'pendin
 export async function insertAttempt(
   tx: Queryable,
   order: OrderRow,
-  attempt: { channel: ChannelId; product: string; optionId: string; installment?: Record<string, unknown> | undefined; channelOrderNo: string; expiresAt: Date },
+  attempt: {
+    channel: ChannelId;
+    product: string;
+    optionId: string;
+    installment?: Record<string, unknown> | undefined;
+    channelOrderNo: string;
+    expiresAt: Date;
+    /** The fee the channel will charge by the merchant's contracted terms; null when no terms are configured. */
+    feeCharged: number | null;
+  },
 ): Promise<AttemptRow> {
   const [row] = await tx.query<AttemptRow>(
-    `INSERT INTO payment_attempts (id, order_id, channel, product, option_id, installment, channel_order_no, amount, status, expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'created', $9) RETURNING *`,
-    [newId('att'), order.id, attempt.channel, attempt.product, attempt.optionId, attempt.installment ?? null, attempt.channelOrderNo, order.amount, attempt.expiresAt],
+    `INSERT INTO payment_attempts (id, order_id, channel, product, option_id, installment, channel_order_no, amount, status, expires_at, fee_charged)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'created', $9, $10) RETURNING *`,
+    [
+      newId('att'),
+      order.id,
+      attempt.channel,
+      attempt.product,
+      attempt.optionId,
+      attempt.installment ?? null,
+      attempt.channelOrderNo,
+      order.amount,
+      attempt.expiresAt,
+      attempt.feeCharged,
+    ],
   );
   if (!row) throw new Error('attempt insert returned nothing');
   await attemptEvent(tx, order.merchant_id, row, 'payment_attempt.created');

@@ -6,6 +6,7 @@ import { Hono } from 'hono';
 import type { SandboxSecrets } from '../credentials.ts';
 import { alipaySandbox } from './alipay/index.ts';
 import * as v from 'valibot';
+import { BillDiscrepancyBook, BillDiscrepancySchema, dayBill } from './bills.ts';
 import { FaultBook, FaultScriptSchema } from './faults.ts';
 import { Notifier } from './notifier.ts';
 import { OrderBook } from './order-book.ts';
@@ -44,6 +45,7 @@ export function createSandbox(options: SandboxOptions) {
     }),
     publicUrl: options.publicUrl,
     clock: new SandboxClock(options.now),
+    bills: new BillDiscrepancyBook(),
   };
   const channels = Object.fromEntries(SANDBOX_CHANNELS.map((id) => [id, CHANNELS[id](context)])) as Record<SandboxChannelId, ChannelSandbox>;
 
@@ -74,8 +76,49 @@ export function createSandbox(options: SandboxOptions) {
     await sandbox[outcome as 'pay' | 'fail' | 'abandon'](key);
     return c.req.header('accept')?.includes('text/html') ? c.redirect('/', 303) : c.json(context.orders.get(sandbox.id, key));
   });
+  // Daily bills: what a day's bill holds (as rows, before the channel's file format), and discrepancies to inject.
+  app.get('/control/bills', (c) => c.json(context.bills.list()));
+  app.get('/control/bills/:channel/:day', (c) => {
+    const { channel, day } = c.req.param();
+    if (!isSandboxChannel(channel) || !DAY.test(day)) return c.json({ error: 'unknown channel or not a day such as 2026-11-26' }, 404);
+    return c.json(dayBill(channel, day, channels[channel].billEntries(), context.bills.for(channel, day), context.clock));
+  });
+  app.post('/control/bills/:channel/:day/discrepancies', async (c) => {
+    const { channel, day } = c.req.param();
+    if (!isSandboxChannel(channel) || !DAY.test(day)) return c.json({ error: 'unknown channel or not a day such as 2026-11-26' }, 404);
+    const json = c.req.header('content-type')?.includes('application/json');
+    const parsed = v.safeParse(BillDiscrepancySchema, json ? await c.req.json() : scriptFromForm(await c.req.parseBody()));
+    if (!parsed.success) return c.json({ error: parsed.issues[0].message, field: v.getDotPath(parsed.issues[0]) }, 400);
+    // Only WeChat's trade bill prints a status; Alipay's and UnionPay's list successful transactions only.
+    if (parsed.output.kind === 'status' && channel !== 'wechatpay') {
+      return c.json({ error: `${channel}'s bill has no status column`, field: 'kind' }, 400);
+    }
+    context.bills.add(channel, day, parsed.output);
+    return json ? c.json(context.bills.for(channel, day)) : c.redirect('/', 303);
+  });
+  app.delete('/control/bills/:channel/:day/discrepancies', (c) => {
+    const { channel, day } = c.req.param();
+    if (!isSandboxChannel(channel)) return c.json({ error: 'unknown channel' }, 404);
+    context.bills.clear(channel, day);
+    return c.body(null, 204);
+  });
+  // Moves the channels' clock (bills become available at their hour on D+1; expiry is judged by it).
+  app.post('/control/clock', async (c) => {
+    const body = (await c.req.json().catch(() => ({}))) as { advanceSeconds?: unknown };
+    if (typeof body.advanceSeconds !== 'number' || !Number.isFinite(body.advanceSeconds) || body.advanceSeconds < 0) {
+      return c.json({ error: 'advanceSeconds must be a number of seconds ≥ 0', field: 'advanceSeconds' }, 400);
+    }
+    context.clock.advance(body.advanceSeconds * 1000);
+    return c.json({ now: context.clock.now().toISOString() });
+  });
   for (const id of SANDBOX_CHANNELS) app.route('/', channels[id].app);
   return { app, context, channels, stop: () => context.notifier.stop() };
+}
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+function isSandboxChannel(value: string): value is SandboxChannelId {
+  return (SANDBOX_CHANNELS as readonly string[]).includes(value);
 }
 
 /** The control page's fault form: empty fields are left out, numbers and checkboxes typed. */
@@ -83,7 +126,7 @@ function scriptFromForm(form: Record<string, unknown>): Record<string, unknown> 
   const script: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(form)) {
     if (typeof value !== 'string' || value === '' || name === 'channel' || name === 'key') continue;
-    script[name] = value === 'true' ? true : /^\d+(\.\d+)?$/.test(value) ? Number(value) : value;
+    script[name] = value === 'true' ? true : /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
   }
   return script;
 }

@@ -4,6 +4,7 @@
 
 import type { Hono } from 'hono';
 import type { SandboxSecrets } from '../credentials.ts';
+import type { BillDiscrepancyBook, BillEntry } from './bills.ts';
 import type { FaultBook } from './faults.ts';
 import type { Notifier } from './notifier.ts';
 import type { OrderBook } from './order-book.ts';
@@ -21,6 +22,8 @@ export interface SandboxContext {
   readonly publicUrl: string;
   /** The channel's clock: expiry and timestamps are judged by it; tests move it forward. */
   readonly clock: SandboxClock;
+  /** Discrepancies injected into the channels' daily bills (see bills.ts `dayBill`). */
+  readonly bills: BillDiscrepancyBook;
 }
 
 export class SandboxClock {
@@ -42,4 +45,6 @@ export interface ChannelSandbox {
   pay(orderKey: string): Promise<void>;
   fail(orderKey: string): Promise<void>;
   abandon(orderKey: string): Promise<void>;
+  /** Every successful payment and refund the channel has made, for its daily bills (bills.ts `dayBill` picks a day). */
+  billEntries(): BillEntry[];
 }

@@ -9,6 +9,8 @@ import {
   billAvailableAt,
   cleanDescription,
   clearingDay,
+  clearingWindow,
+  shiftDay,
   newChannelOrderNumber,
   orderNumberProblems,
   productsFor,
@@ -226,6 +228,28 @@ describe('time rules in Beijing time', () => {
     expect(clearingDay('wechatpay', new Date('2026-11-26T15:59:59Z'))).toBe('2026-11-26'); // 23:59:59
     expect(clearingDay('wechatpay', new Date('2026-11-26T16:00:00Z'))).toBe('2026-11-27'); // midnight
     expect(clearingDay('cmb', new Date())).toBe('unknown');
+  });
+
+  it('gives each clearing day its window, the inverse of clearingDay', () => {
+    expect(clearingWindow('wechatpay', '2026-11-26')).toEqual({
+      start: new Date('2026-11-25T16:00:00Z'), // 00:00 Beijing
+      end: new Date('2026-11-26T16:00:00Z'),
+    });
+    expect(clearingWindow('unionpay', '2026-12-01')).toEqual({
+      start: new Date('2026-11-30T15:00:00Z'), // 23:00 Beijing, the day before
+      end: new Date('2026-12-01T15:00:00Z'),
+    });
+    for (const channel of ['wechatpay', 'unionpay'] as const) {
+      const window = clearingWindow(channel, '2026-11-26');
+      if (window === 'unknown') throw new Error('known cut-off');
+      expect(clearingDay(channel, window.start)).toBe('2026-11-26');
+      expect(clearingDay(channel, new Date(window.end.getTime() - 1))).toBe('2026-11-26');
+      expect(clearingDay(channel, window.end)).toBe('2026-11-27');
+    }
+    expect(clearingWindow('cmb', '2026-11-26')).toBe('unknown');
+    expect(shiftDay('2026-12-31', 1)).toBe('2027-01-01');
+    expect(shiftDay('2026-03-01', -1)).toBe('2026-02-28');
+    expect(() => clearingWindow('wechatpay', '2026-13-01')).toThrow(/not a date/);
   });
 
   it('knows when each bill becomes available', () => {

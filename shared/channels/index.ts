@@ -190,6 +190,28 @@ export function clearingDay(channel: ChannelId, at: Date): string | typeof UNKNO
   return formatDay(boundary !== 0 && local.minutes >= boundary ? addDays(local, 1) : local);
 }
 
+/**
+ * The instants [start, end) of clearing day `day` (`YYYY-MM-DD`): Beijing midnight to midnight, or, for a cut-off
+ * such as UnionPay's 23:00, from the cut-off of the day before to the cut-off of the day (the inverse of clearingDay).
+ */
+export function clearingWindow(channel: ChannelId, day: string): { readonly start: Date; readonly end: Date } | typeof UNKNOWN {
+  const cutoff = RULEBOOK[channel].bill.clearingCutoff;
+  const date = parseDay(day);
+  if (!date) throw new RuleError('invalid_date', `${JSON.stringify(day)} is not a date such as 2026-11-26`, 'date');
+  if (cutoff === UNKNOWN) return UNKNOWN;
+  const boundary = parseClock(cutoff);
+  return boundary === 0
+    ? { start: fromBeijing(date), end: fromBeijing(addDays(date, 1)) }
+    : { start: fromBeijing(addDays(date, -1), boundary), end: fromBeijing(date, boundary) };
+}
+
+/** The clearing day after (`+1`) or before (`-1`) `day`. */
+export function shiftDay(day: string, days: number): string {
+  const date = parseDay(day);
+  if (!date) throw new RuleError('invalid_date', `${JSON.stringify(day)} is not a date such as 2026-11-26`, 'date');
+  return formatDay(addDays(date, days));
+}
+
 /** When the bill of a clearing day (`YYYY-MM-DD`) can first be fetched. */
 export function billAvailableAt(channel: ChannelId, day: string): Date | typeof UNKNOWN {
   const available = RULEBOOK[channel].bill.availableAt;

@@ -50,7 +50,7 @@ async function throughput(): Promise<void> {
         expiresAt: new Date(Date.now() + 3_600_000),
         requestHash: `h${i}`,
       });
-      await insertAttempt(tx, order, { channel: 'wechatpay', product: 'native', optionId: 'wechatpay:native', channelOrderNo, expiresAt: order.expires_at });
+      await insertAttempt(tx, order, { channel: 'wechatpay', product: 'native', optionId: 'wechatpay:native', channelOrderNo, expiresAt: order.expires_at, feeCharged: null });
       await transitionOrder(tx, order.id, 'paying', { event: 'order.paying' });
     });
     const nonce = randomUUID().replace(/-/g, '').slice(0, 12);

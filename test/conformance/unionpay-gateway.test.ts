@@ -15,6 +15,7 @@ import { certId, parseForm, signContent, toForm, verifyMessage, verifyWithKey } 
 import { parseAnswer } from '../../bff/channels/unionpay/wire.ts';
 import type { UnionpayCredentials } from '../../bff/keys/index.ts';
 import { ensureDemoCredentials, type SandboxSecrets } from '../../demo/credentials.ts';
+import { BillDiscrepancyBook } from '../../demo/sandbox/bills.ts';
 import { Notifier } from '../../demo/sandbox/notifier.ts';
 import { OrderBook } from '../../demo/sandbox/order-book.ts';
 import { startTestSandbox, type TestSandbox } from '../../demo/sandbox/testing.ts';
@@ -139,6 +140,7 @@ describe('the sandbox as "UnionPay test"', () => {
       notifier: new Notifier({ fetch: async () => new Response('', { status: 200 }) }),
       publicUrl: 'http://sandbox.test',
       clock: new SandboxClock(() => new Date('2022-09-03T06:54:50+08:00')),
+      bills: new BillDiscrepancyBook(),
     });
     const published = { ...u2Unsigned, signature: u2.expected.signature };
     const page = await sandbox.app.request('/gateway/api/frontTransReq.do', {
@@ -191,6 +193,7 @@ describe('the sandbox as "UnionPay test"', () => {
       }),
       publicUrl: 'http://sandbox.test',
       clock: new SandboxClock(),
+      bills: new BillDiscrepancyBook(),
     });
     const requests: Record<string, string>[] = [];
     // The adapter talks to the sandbox in-process; what it sends is kept to compare with the official demo.

@@ -22,6 +22,7 @@ import type {
 } from '../types.ts';
 import { formatBeijingTime, parseBeijingTime } from '../../../shared/channels/beijing-time.ts';
 import { answerOf, isUnknown, mapTradeState, parseAlipayTime, textOf } from './answers.ts';
+import { fetchAlipayBill } from './bill.ts';
 import { alipayGateway, type AlipayGateway, type GatewayAnswer } from './gateway.ts';
 import { parseAlipayNotification } from './notification.ts';
 
@@ -303,6 +304,7 @@ export function alipayAdapter(credentials: AlipayCredentials, http: HttpOptions)
     parseNotification: (input) => parseAlipayNotification(credentials, input),
     refund,
     queryRefund,
+    bill: (day) => fetchAlipayBill(gateway, http, now, day),
   };
 }
 

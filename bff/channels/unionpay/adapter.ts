@@ -24,7 +24,9 @@ import type {
   RefundRequest,
   RefundResult,
   TradeState,
+  BillOutcome,
 } from '../types.ts';
+import { billOutcome, fileTransferUrl, settleDateOf } from './bill.ts';
 import { sign, toForm, verifyMessage } from './crypto.ts';
 import { formatBeijingStamp, parseBeijingStamp } from '../../../shared/channels/beijing-time.ts';
 import { parseUnionpayNotification } from './notification.ts';
@@ -83,18 +85,18 @@ export function unionpayAdapter(credentials: UnionpayCredentials, http: HttpOpti
   async function send(path: string, fields: Record<string, string>, retries: number): Promise<Sent> {
     let last: Sent = { ok: false, reason: 'not sent' };
     for (let attempt = 0; attempt <= retries; attempt += 1) {
-      last = await sendOnce(path, fields);
+      last = await sendOnce(/^https?:\/\//.test(path) ? path : `${gateway}${path}`, fields);
       // Only transport trouble is worth repeating; a verified answer, or one that fails verification, stands.
       if (last.ok || !last.reason.startsWith('transport')) return last;
     }
     return last;
   }
 
-  async function sendOnce(path: string, fields: Record<string, string>): Promise<Sent> {
+  async function sendOnce(url: string, fields: Record<string, string>): Promise<Sent> {
     let status: number;
     let body: string;
     try {
-      const response = await ky.post(`${gateway}${path}`, {
+      const response = await ky.post(url, {
         body: toForm(fields),
         headers: { 'content-type': 'application/x-www-form-urlencoded;charset=UTF-8' },
         timeout: http.timeoutMs,
@@ -237,6 +239,21 @@ export function unionpayAdapter(credentials: UnionpayCredentials, http: HttpOpti
     },
 
     queryRefund: (ref: RefundRef) => queryRefund(ref.refundNo, txnTimeFromOrderNumber(ref.refundNo) ?? formatBeijingStamp(ref.requestedAt)),
+
+    /**
+     * The day's reconciliation file by file transfer (txnType 76, txnSubType 01, bizType 000000, fileType 00,
+     * settleDate MMDD; official demo Form_7_2_FileTransfer), on the file host derived from the gateway (bill.ts).
+     * A read: retried on transport trouble like queries. The answer is verified like every other before use.
+     */
+    async bill(day: string): Promise<BillOutcome> {
+      const settleDate = settleDateOf(day);
+      if (settleDate === undefined) throw new RuleError('invalid_day', `${JSON.stringify(day)} is not a clearing day such as 2026-11-26`, 'day');
+      const at = now();
+      const fields = signed({ txnType: '76', txnSubType: '01', bizType: '000000', accessType: '0', fileType: '00', settleDate, txnTime: formatBeijingStamp(at) });
+      const sent = await send(fileTransferUrl(gateway), fields, Math.max(0, http.readRetries));
+      if (!sent.ok) return { kind: 'unknown', reason: sent.reason };
+      return billOutcome(sent.fields, { day, settleDate, merId: credentials.merId, now: at, unknownCodes: UNKNOWN_CODES });
+    },
   };
 
   /**

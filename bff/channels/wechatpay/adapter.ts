@@ -1,7 +1,7 @@
-// The WeChat Pay API v3 adapter: prepay per product, query by out_trade_no, close, refund and refund query, signed as
-// WeChat requires and with every answer's signature checked before a byte of it is believed, and the notifications
-// WeChat POSTs read only once verified and decrypted (channel-protocols.md §1.1–1.8). It talks to whatever
-// `credentials.gateway` names: https://api.mch.weixin.qq.com in production, the sandbox in tests.
+// The WeChat Pay API v3 adapter: prepay per product, query by out_trade_no, close, refund and refund query, the daily
+// trade bill (bill.ts), signed as WeChat requires and with every answer's signature checked before a byte of it is
+// believed, and the notifications WeChat POSTs read only once verified and decrypted (channel-protocols.md §1.1–1.9).
+// It talks to whatever `credentials.gateway` names: https://api.mch.weixin.qq.com in production, the sandbox in tests.
 
 import ky, { isTimeoutError, type AfterResponseHook, type KyInstance } from 'ky';
 import { RULEBOOK } from '../../../shared/channels/index.ts';
@@ -28,6 +28,7 @@ import type {
   TradeResult,
   TradeState,
 } from '../types.ts';
+import { fetchTradeBill } from './bill.ts';
 import { aeadDecrypt, appPayParameters, authorization, jsapiPayParameters, verifyResponse, type VerifyResponseResult } from './crypto.ts';
 import { formatBeijingRfc3339 } from '../../../shared/channels/beijing-time.ts';
 
@@ -606,5 +607,8 @@ export function wechatpayAdapter(credentials: WechatpayCredentials, http: HttpOp
       }
       return { layer: 'business', ok: false, code: error.code, message: error.message, unknown: error.unknown };
     },
+
+    // The day's trade bill, parsed as it downloads (bill.ts, §1.9).
+    bill: (day) => fetchTradeBill({ credentials, http, exchange: (method, path) => wechat.exchange(method, path) }, day),
   };
 }

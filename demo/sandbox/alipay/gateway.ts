@@ -15,6 +15,7 @@ import { business, envelope, failure, failureBody, isFailure, responseKeyOf, suc
 import { fenOf, outTradeNoOf, parseBizContent, payTermsOf } from './terms.ts';
 import { SANDBOX_BUYER, type AlipayTrades, type SandboxRefund } from './trades.ts';
 import { holdRequest } from '../faults.ts';
+import { BILL_METHOD, type AlipayBills } from './bills.ts';
 
 /** Methods answered with the cashier in the customer's browser rather than with JSON (§2.4). */
 const BROWSER_METHODS = ['alipay.trade.page.pay', 'alipay.trade.wap.pay'] as const;
@@ -26,6 +27,7 @@ const API_METHODS = new Set([
   'alipay.trade.close',
   'alipay.trade.refund',
   'alipay.trade.fastpay.refund.query',
+  BILL_METHOD,
 ]);
 
 /** The calls the queryFailure fault acts on: the reads about an order, never the writes. */
@@ -86,6 +88,8 @@ export interface GatewayDeps {
   readonly faults: GatewayFaults;
   /** A refund moved money: its notification goes out (notify.ts). */
   readonly refunded: (order: SandboxOrder, refund: SandboxRefund) => void;
+  /** The daily bills behind alipay.data.dataservice.bill.downloadurl.query (bills.ts). */
+  readonly bills: AlipayBills;
 }
 
 /** Query and form body merged, as the SDKs split them (§2.1). A name given twice with two values is refused. */
@@ -202,6 +206,7 @@ export async function handleGateway(c: Context, deps: GatewayDeps): Promise<Resp
 
 function apiAnswer(method: string, biz: Readonly<Record<string, unknown>>, params: Readonly<Record<string, string>>, deps: GatewayDeps): Record<string, unknown> | Failure {
   const { trades, context } = deps;
+  if (method === BILL_METHOD) return deps.bills.answer(biz);
   if (method === 'alipay.trade.precreate' || method === 'alipay.trade.create') {
     const terms = payTermsOf(biz, method, trades.now());
     if (isFailure(terms)) return terms;

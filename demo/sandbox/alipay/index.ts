@@ -18,6 +18,7 @@
 //   code for it (trades.ts).
 // - When the refund window ends the trade reads TRADE_FINISHED, but no TRADE_FINISHED notification is sent (the
 //   sandbox clock jumps; nothing fires on the jump). An unpaid trade that closes is not notified either.
+// - Bills: daily trade bills only, rendered when downloaded (bills.ts); no signcustomer or monthly bills.
 
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
@@ -25,6 +26,7 @@ import type { SandboxOrder } from '../order-book.ts';
 import { html, page } from '../pages.ts';
 import type { ChannelSandbox, SandboxContext } from '../types.ts';
 import { cashierOutcome, cashierPage, statusPage } from './cashier.ts';
+import { AlipayBills, DOWNLOAD_PATH, alipayBillEntries } from './bills.ts';
 import { appPay, tradePay } from './client.ts';
 import { GatewayFaults, handleGateway } from './gateway.ts';
 import { notifyPaid, notifyRefunded, returnParams, type NotifyDeps } from './notify.ts';
@@ -50,6 +52,8 @@ async function jsonBody(request: Request): Promise<Record<string, unknown>> {
 export function alipaySandbox(context: SandboxContext): AlipaySandbox {
   const trades = new AlipayTrades(context);
   const faults = new GatewayFaults();
+  const billEntries = () => alipayBillEntries(context, trades);
+  const bills = new AlipayBills(context, trades, billEntries);
   const notify: NotifyDeps = { context, trades, foreignKey: () => faults.foreignKey() };
   const paid = (order: SandboxOrder) => notifyPaid(notify, order);
   const returnUrl = (order: SandboxOrder): string | undefined => {
@@ -61,7 +65,9 @@ export function alipaySandbox(context: SandboxContext): AlipaySandbox {
   };
 
   const app = new Hono()
-    .on(['GET', 'POST'], '/gateway.do', (c) => handleGateway(c, { context, trades, faults, refunded: (order, refund) => notifyRefunded(notify, order, refund) }))
+    .on(['GET', 'POST'], '/gateway.do', (c) => handleGateway(c, { context, trades, faults, bills, refunded: (order, refund) => notifyRefunded(notify, order, refund) }))
+    // The short-lived link alipay.data.dataservice.bill.downloadurl.query hands out (bills.ts).
+    .get(DOWNLOAD_PATH, (c) => bills.download(c))
     // The phone cashier behind a precreate QR code: opening it is the scan, which makes the trade exist.
     .get('/pay/alipay/qr/:code', (c) => {
       const order = trades.byQrCode(c.req.param('code'));
@@ -111,6 +117,7 @@ export function alipaySandbox(context: SandboxContext): AlipaySandbox {
       // The customer walks away: nothing happens at Alipay until time_expire closes the trade.
       existing(key);
     },
+    billEntries,
   };
 }
 

@@ -12,6 +12,7 @@ import { Notifier } from '../notifier.ts';
 import { OrderBook } from '../order-book.ts';
 import { SandboxClock, type SandboxContext } from '../types.ts';
 import { unionpaySandbox } from './index.ts';
+import { BillDiscrepancyBook } from '../bills.ts';
 import { FaultBook } from '../faults.ts';
 
 let secrets: SandboxSecrets['unionpay'];
@@ -41,6 +42,7 @@ function setup(base: Date = new Date(), merchant: typeof fetch = acknowledgeAll)
     notifier,
     publicUrl: 'http://sandbox.test',
     clock: new SandboxClock(() => new Date(base.getTime())),
+    bills: new BillDiscrepancyBook(),
   };
   return { context, sandbox: unionpaySandbox(context), notifier };
 }

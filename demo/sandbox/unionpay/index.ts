@@ -29,6 +29,8 @@ import {
   signAnswer,
 } from './messages.ts';
 import { REFUND_PRODUCT, isRefund, refundRefusal } from './refunds.ts';
+import { FILE_TRANSFER_PATH, NO_FILE, TRADE_CODE, billFileNames, billZip, checkFileRequest, fileContentOf, settleDay } from './bills.ts';
+import { dayBill, type BillEntry } from '../bills.ts';
 import { formatBeijingStamp, parseBeijingStamp } from '../../../shared/channels/beijing-time.ts';
 import { holdRequest } from '../faults.ts';
 
@@ -332,6 +334,23 @@ export function unionpaySandbox(context: SandboxContext): ChannelSandbox {
           : { origRespCode: order.details.origRespCode, origRespMsg: order.details.origRespMsg };
       return answer(c, rawAnswer(signAnswer({ ...resultFields(order), respCode: '00', respMsg: '成功[0000000]', ...orig }, secrets)));
     })
+    // File transfer (文件传输类交易, txnType 76): the day's reconciliation file, on the file host's root path
+    // (acpsdk.fileTransUrl=https://filedownload.95516.com/); here the sandbox's own origin. Only a synchronous answer.
+    .post(FILE_TRANSFER_PATH, async (c) => {
+      const fields = parseForm(await c.req.text());
+      const envelope = checkEnvelope(fields, secrets);
+      const checked = envelope.ok ? checkFileRequest(fields, now()) : envelope;
+      if (!checked.ok) return answer(c, refusal(fields, checked, secrets));
+      const settleDate = fields.settleDate ?? '';
+      const day = settleDay(settleDate, now()) ?? '';
+      const bill = dayBill('unionpay', day, billEntries(), context.bills.for('unionpay', day), context.clock);
+      if (bill.kind === 'not-ready') return answer(c, refusal(fields, { respCode: NO_FILE, respMsg: '文件不存在[对账文件尚未生成]' }, secrets));
+      if (bill.rows.length === 0) return answer(c, refusal(fields, { respCode: NO_FILE, respMsg: '文件不存在[当日无交易]' }, secrets));
+      const merId = fields.merId ?? '';
+      const fileContent = fileContentOf(billZip(merId, day, bill.rows, find));
+      const fileName = billFileNames(merId, day).zip;
+      return answer(c, rawAnswer(signAnswer({ ...echo(fields), fileType: '00', settleDate, respCode: '00', respMsg: 'success', fileName, fileContent }, secrets)));
+    })
     // The customer's buttons on the gateway page.
     .post('/pay/unionpay/gateway/:orderId', async (c) => {
       const order = find(c.req.param('orderId'));
@@ -383,9 +402,31 @@ export function unionpaySandbox(context: SandboxContext): ChannelSandbox {
     if (order) mark(order);
   };
 
+  /**
+   * Every consume that was paid, at the moment it was paid (its clearing day by the 23:00 cut-off), and every
+   * refund that went through, at its own moment, named by its own orderId (UnionPay's refund is a transaction of
+   * its own; bills.ts wants `order` to be the consume it refunds).
+   */
+  function billEntries(): BillEntry[] {
+    const entries: BillEntry[] = [];
+    for (const order of context.orders.list()) {
+      if (order.channel !== 'unionpay' || order.status !== 'paid' || !order.paidAt) continue;
+      const at = new Date(order.paidAt);
+      if (!isRefund(order)) {
+        entries.push({ kind: 'payment', order, amount: order.amount, status: TRADE_CODE.payment, at });
+        continue;
+      }
+      const consume = find(order.details.origOrderId ?? '');
+      if (!consume) continue;
+      entries.push({ kind: 'refund', order: consume, refundNo: order.key, channelRefundNo: order.tradeNo, amount: order.amount, status: TRADE_CODE.refund, at });
+    }
+    return entries;
+  }
+
   return {
     id: 'unionpay',
     app,
+    billEntries,
     pay: settle(markPaid),
     fail: settle(markFailed),
     // The customer walks away: UnionPay does nothing until payTimeout.

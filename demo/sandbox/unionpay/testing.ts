@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { certId, sign, toForm, type UnionpayTrust } from '../../../bff/channels/unionpay/crypto.ts';
 import { loadCredentials } from '../../../bff/keys/index.ts';
 import { ensureDemoCredentials, type SandboxSecrets } from '../../credentials.ts';
+import { BillDiscrepancyBook } from '../bills.ts';
 import { FaultBook } from '../faults.ts';
 import { Notifier, type Notification } from '../notifier.ts';
 import { OrderBook } from '../order-book.ts';
@@ -59,6 +60,7 @@ export function sandboxWith(fixture: UnionpayFixture, options: SandboxOptions = 
     notifier,
     publicUrl: 'http://sandbox.test',
     clock: new SandboxClock(() => new Date(at.getTime())),
+    bills: new BillDiscrepancyBook(),
   };
   return { context, faults, notifier, sandbox: unionpaySandbox(context) };
 }

@@ -1,16 +1,18 @@
-// The WeChat Pay API v3 sandbox: WeChat's real prepay, query, close and refund paths with its signatures and error
-// codes (channel-protocols.md §1), the customer's pages and client stand-ins, TRANSACTION.SUCCESS and REFUND.*
+// The WeChat Pay API v3 sandbox: WeChat's real prepay, query, close, refund and trade-bill paths with its signatures
+// and error codes (channel-protocols.md §1), the customer's pages and client stand-ins, TRANSACTION.SUCCESS and REFUND.*
 // notifications, and the faults a channel acts out itself (forged, probing or misstating notifications, failing
 // queries, success after expiry). Its one deliberate deviation on the wire: Native code_urls are http URLs of the
 // sandbox's scan page, not weixin:// links; smaller liberties (http notify URLs, refund timing) are noted in place.
 
 import { Hono } from 'hono';
+import type { BillEntry } from '../bills.ts';
 import type { SandboxOrder } from '../order-book.ts';
 import type { ChannelSandbox, SandboxContext } from '../types.ts';
+import { tradeBillApp, wechatpayBillEntries } from './bills.ts';
 import { customerApp, PAGE_PATHS } from './customer.ts';
 import { refundNotification, successNotification } from './notification.ts';
 import { errorAnswer, queryFault, signedAnswer, verifyMerchant, wechatpayEnv, type WechatpayEnv } from './protocol.ts';
-import { findRefund, type SandboxRefund } from './refund-book.ts';
+import { findRefund, refundsOf, type SandboxRefund } from './refund-book.ts';
 import { applyRefund, REFUND_NOT_EXIST, refundObject, settleRefund, validateRefund } from './refunds.ts';
 import {
   CHANNEL,
@@ -92,6 +94,15 @@ export function wechatpaySandbox(context: SandboxContext, options: WechatpaySand
     return findRefund(orders, outRefundNo);
   }
 
+  /** The day bills' entries (bills.ts); refunds whose processing time has passed are settled first, as for queries. */
+  function billEntries(): BillEntry[] {
+    for (const order of orders.list()) {
+      if (order.channel !== CHANNEL) continue;
+      for (const refund of refundsOf(order)) if (refund.status === 'PROCESSING') caughtUp(refund.outRefundNo);
+    }
+    return wechatpayBillEntries(orders);
+  }
+
   function known(key: string): SandboxOrder {
     const order = orders.get(CHANNEL, key);
     if (!order) throw new Error(`no WeChat Pay order ${key} in the sandbox`);
@@ -162,12 +173,15 @@ export function wechatpaySandbox(context: SandboxContext, options: WechatpaySand
 
   const app = new Hono();
   app.route('/', api);
+  // Trade bills (§1.9): GET /v3/bill/tradebill and the download it points at.
+  app.route('/', tradeBillApp(env, context, billEntries));
   app.route('/', customerApp(env, orders, { pay, fail }));
 
   return {
     id: CHANNEL,
     app,
     settleRefund: settle,
+    billEntries,
     pay: async (key) => {
       await pay(known(key));
     },

@@ -10,6 +10,7 @@ import { serve } from '@hono/node-server';
 import { authorization } from '../../../bff/channels/wechatpay/crypto.ts';
 import { loadCredentials, type WechatpayCredentials } from '../../../bff/keys/index.ts';
 import { ensureDemoCredentials, type SandboxSecrets } from '../../credentials.ts';
+import { BillDiscrepancyBook } from '../bills.ts';
 import { Notifier } from '../notifier.ts';
 import { OrderBook } from '../order-book.ts';
 import { SandboxClock, type SandboxContext } from '../types.ts';
@@ -47,7 +48,13 @@ export interface WechatpayTestSandbox {
   close(): Promise<void>;
 }
 
-export async function startWechatpaySandbox(options: { timeScale?: number } & WechatpaySandboxOptions = {}): Promise<WechatpayTestSandbox> {
+export interface WechatpayTestOptions extends WechatpaySandboxOptions {
+  readonly timeScale?: number;
+  /** The channel's clock (default: the machine's); tests of bill times start it at a chosen instant. */
+  readonly now?: () => Date;
+}
+
+export async function startWechatpaySandbox(options: WechatpayTestOptions = {}): Promise<WechatpayTestSandbox> {
   const dataDir = mkdtempSync(join(tmpdir(), 'wechatpay-sandbox-'));
   let app: WechatpaySandbox['app'] | undefined;
   const server = serve({ fetch: (request) => (app ? app.fetch(request) : new Response('starting', { status: 503 })), port: 0, hostname: '127.0.0.1' });
@@ -64,7 +71,8 @@ export async function startWechatpaySandbox(options: { timeScale?: number } & We
     faults,
     notifier: new Notifier({ timeScale: options.timeScale ?? 0.001, faults }),
     publicUrl: url,
-    clock: new SandboxClock(),
+    clock: new SandboxClock(options.now),
+    bills: new BillDiscrepancyBook(),
   };
   const sandbox = wechatpaySandbox(context, options.refundProcessingMs === undefined ? {} : { refundProcessingMs: options.refundProcessingMs });
   app = sandbox.app;
