@@ -5,6 +5,7 @@ import { cpus, totalmem } from 'node:os';
 import * as bff from './bff.bench.ts';
 import * as bills from './bills.bench.ts';
 import * as notify from './notify.bench.ts';
+import * as reconcile from './reconcile.bench.ts';
 import * as shared from './shared.bench.ts';
 
 const cpu = cpus()[0]?.model ?? 'unknown cpu';
@@ -14,3 +15,5 @@ await bills.run();
 shared.run();
 await bff.run();
 await notify.run();
+// In child processes of its own (peak memory per size).
+await reconcile.run();
