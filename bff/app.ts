@@ -8,6 +8,7 @@ import { cashierApi } from './routes/cashier.ts';
 import { openApiDocument } from './routes/openapi.ts';
 import { notifyApi } from './notify/index.ts';
 import { ordersApi } from './routes/orders.ts';
+import { operatorApi, reconciliationApi } from './routes/reconciliation.ts';
 import { webhooksApi } from './routes/webhooks.ts';
 
 export function createApp(deps: Deps) {
@@ -21,6 +22,8 @@ export function createApp(deps: Deps) {
     .route('/notify', notifyApi(deps))
     .route('/v1', ordersApi(deps))
     .route('/v1', webhooksApi(deps))
+    .route('/v1', reconciliationApi(deps))
+    .route('/ops/v1', operatorApi(deps))
     .route('/cashier/v1', cashierApi(deps));
 }
 

@@ -17,6 +17,8 @@ export interface Deps {
   readonly timeScale?: number | undefined;
   /** Each merchant's webhook signing secrets, newest first; two overlap while one is being rotated. */
   readonly webhookSecrets?: ReadonlyMap<string, readonly string[]> | undefined;
+  /** SHA-256 of the operator's token (CASHIER_OPERATOR_TOKEN): enables /ops/v1 (reconciliation for every merchant). */
+  readonly operatorTokenHash?: string | undefined;
   /** Channel health, fed by every channel call; hides or demotes failing channels in eligibility. */
   readonly health?: HealthBoard | undefined;
 }

@@ -9,11 +9,13 @@ import { serve, type ServerType } from '@hono/node-server';
 import * as v from 'valibot';
 import { MerchantSettingsSchema } from '../shared/schemas/index.ts';
 import { createApp } from './app.ts';
+import { sha256 } from './http.ts';
 import { createAdapters, DEFAULT_HTTP, type HttpOptions } from './channels/index.ts';
 import type { Deps } from './deps.ts';
 import { jsonLogger, type Logger } from './errors.ts';
 import { HealthBoard, withHealth } from './health/index.ts';
 import { HANDLERS } from './jobs/handlers.ts';
+import { scheduleReconciliation, settleRunningReconciliations } from './reconcile/job.ts';
 import { startWorker, type Worker, type WorkerOptions } from './jobs/worker.ts';
 import { loadCredentials } from './keys/index.ts';
 import { openDb, type Db } from './store/db.ts';
@@ -82,6 +84,7 @@ export async function startBff(options: BffOptions): Promise<RunningBff> {
     health,
     webhookSecrets,
     timeScale: options.timeScale,
+    operatorTokenHash: operatorTokenHash(env, options.dataDir),
   };
   const app = createApp(deps);
   const server = serve({ fetch: app.fetch, port: options.port, hostname: options.hostname });
@@ -89,6 +92,7 @@ export async function startBff(options: BffOptions): Promise<RunningBff> {
   const address = server.address() as AddressInfo;
   url ||= `http://${options.hostname}:${address.port}`;
   const worker = options.worker === false ? undefined : startWorker(deps, HANDLERS, options.workerOptions);
+  if (worker) await scheduleReconciliation(deps);
   log({ level: 'info', message: 'BFF listening', url, store: db.engine, channels: Object.keys(deps.adapters), worker: worker !== undefined });
   return {
     url,
@@ -97,12 +101,28 @@ export async function startBff(options: BffOptions): Promise<RunningBff> {
     worker,
     close: async () => {
       await worker?.stop();
+      await settleRunningReconciliations();
       // Open event streams would hold the close forever.
       (server as import('node:http').Server).closeAllConnections?.();
       await new Promise<void>((done) => server.close(() => done()));
       await db.close();
     },
   };
+}
+
+/**
+ * The operator token (CASHIER_OPERATOR_TOKEN, else the file `operator-token` in the data directory, which the demo
+ * writes) as its SHA-256; without one the operator API stays off.
+ */
+export function operatorToken(env: NodeJS.ProcessEnv, dataDir: string): string | undefined {
+  const file = join(dataDir, 'operator-token');
+  const token = env.CASHIER_OPERATOR_TOKEN ?? (existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined);
+  return token && token.length >= 20 ? token : undefined;
+}
+
+function operatorTokenHash(env: NodeJS.ProcessEnv, dataDir: string): string | undefined {
+  const token = operatorToken(env, dataDir);
+  return token === undefined ? undefined : sha256(token);
 }
 
 /** Upserts the configured merchants; answers their webhook secrets, which stay in memory only. */

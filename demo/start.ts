@@ -12,9 +12,11 @@ import { serve } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono } from 'hono';
 import { build } from 'vite';
-import { startBff, type MerchantConfig } from '../bff/server.ts';
+import { operatorToken, startBff, type MerchantConfig } from '../bff/server.ts';
 import { ensureDemoCredentials } from './credentials.ts';
 import { DEMO_SETTINGS, previewApp } from './preview/index.ts';
+import { reconciliationApp } from './reconciliation/index.ts';
+import { SANDBOX_FEE_TERMS } from './sandbox/bills.ts';
 import { startSandbox } from './sandbox/server.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -55,14 +57,19 @@ ensureDemoCredentials(dataDir, sandboxUrl);
 ensureDemoMerchant(dataDir, [pageOrigin, `http://127.0.0.1:${ports.page}`, `http://localhost:${ports.page}`]);
 
 const sandbox = startSandbox({ dataDir, port: ports.sandbox, hostname });
+ensureOperatorToken(dataDir);
 const bff = await startBff({ dataDir, port: ports.bff, hostname, databaseUrl: process.env.DATABASE_URL, log: quietLog });
 
-const page = new Hono().route('/', previewApp()).use('/*', serveStatic({ root: dist }));
+const page = new Hono()
+  .route('/', previewApp())
+  .route('/', reconciliationApp({ bffUrl: bff.url, operatorToken: () => operatorToken(process.env, dataDir) }))
+  .use('/*', serveStatic({ root: dist }));
 const pageServer = serve({ fetch: page.fetch, port: ports.page, hostname });
 
 console.log(`Unified cashier demo (embedded store in ${dataDir}):
   demo page   ${pageOrigin}/
   BFF         ${bff.url}/openapi.json
+  reconcile   ${pageOrigin}/reconciliation   (each channel's daily bill against our records)
   sandbox     ${sandbox.publicUrl}/   (channel orders, pay / fail / abandon, notifications)`);
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -82,10 +89,17 @@ function ensureDemoMerchant(dir: string, origins: string[]): void {
     id: 'mch_demo',
     name: 'Celadon Tea House',
     apiKey: `sk_demo_${randomBytes(24).toString('base64url')}`,
-    settings: { ...DEMO_SETTINGS, channels: DEMO_SETTINGS.channels.filter((channel) => channel.id !== 'paypal') },
+    // The fee terms the sandbox's channels have contracted with this merchant, so its bills reconcile.
+    settings: { ...DEMO_SETTINGS, channels: DEMO_SETTINGS.channels.filter((channel) => channel.id !== 'paypal'), fees: { ...SANDBOX_FEE_TERMS } },
     allowedOrigins: [...new Set(origins)],
   };
   writeFileSync(file, JSON.stringify([merchant], null, 2), { mode: 0o600 });
+}
+
+/** The operator's token for the BFF's /ops API (reconciliation of every merchant), kept beside the store. */
+function ensureOperatorToken(dir: string): void {
+  const file = join(dir, 'operator-token');
+  if (!existsSync(file)) writeFileSync(file, `op_${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
 }
 
 function quietLog(line: Record<string, unknown>): void {

@@ -7,6 +7,7 @@ import { applyInbox } from '../notify/index.ts';
 import { closeAtChannels } from '../payments/close.ts';
 import { applyTrade, correctPaidAt } from '../payments/refresh.ts';
 import { OPEN_ATTEMPT_STATES, attemptRef, getAttempt, settleSuccess, transitionAttempt } from '../store/attempts.ts';
+import { reconcileJob } from '../reconcile/job.ts';
 import { getInbox } from '../store/inbox.ts';
 import { getOrderById } from '../store/orders.ts';
 import { getRefund, transitionRefund, type RefundRow } from '../store/refunds.ts';
@@ -166,4 +167,5 @@ export const HANDLERS: Handlers = {
   'deliver-webhook': deliverWebhook,
   refund,
   'query-refund': queryRefund,
+  reconcile: reconcileJob,
 };

@@ -4,7 +4,7 @@
 
 import type { Queryable } from '../store/db.ts';
 
-export type JobKind = 'query-attempt' | 'expire-order' | 'close-attempt' | 'apply-inbox' | 'deliver-webhook' | 'refund' | 'query-refund';
+export type JobKind = 'query-attempt' | 'expire-order' | 'close-attempt' | 'apply-inbox' | 'deliver-webhook' | 'refund' | 'query-refund' | 'reconcile';
 
 export interface Job {
   readonly id: number;

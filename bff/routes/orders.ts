@@ -10,7 +10,7 @@ import { idempotency, merchantAuth, type MerchantEnv } from './merchant-auth.ts'
 import { ApiError } from '../errors.ts';
 import { canonicalJson, parseJson, sha256 } from '../http.ts';
 import { listOrderEvents } from '../store/events.ts';
-import { getOrder, insertOrder, toApiOrder, type MerchantRow, type OrderRow } from '../store/orders.ts';
+import { getOrder, insertOrder, orderFees, toApiOrder, type MerchantRow, type OrderRow } from '../store/orders.ts';
 import { createSession } from '../store/sessions.ts';
 import { closeOrder } from '../payments/close.ts';
 import { createRefund, toApiRefund } from '../payments/refund.ts';
@@ -72,7 +72,11 @@ export function ordersApi(deps: Deps) {
       };
       return c.json(body, created ? 201 : 200);
     })
-    .get('/orders/:id', async (c) => c.json({ order: toApiOrder(await order(c.get('merchant'), c.req.param('id'))) }))
+    .get('/orders/:id', async (c) => {
+      const row = await order(c.get('merchant'), c.req.param('id'));
+      const fees = await orderFees(deps.db, row.id);
+      return c.json({ order: { ...toApiOrder(row), ...(fees ? { fees } : {}) } });
+    })
     .post('/orders/:id/close', idempotent, async (c) => {
       const row = await order(c.get('merchant'), c.req.param('id'));
       const result = await closeOrder(deps, row);

@@ -225,6 +225,18 @@ export async function acceptLatePayment(tx: Queryable, id: string, data: Record<
   return row;
 }
 
+/** The fee charged on the order's winning payment, returned by its settled merchant refunds, and kept. */
+export async function orderFees(db: Queryable, orderId: string): Promise<{ charged: number; returned: number; kept: number } | undefined> {
+  const [row] = await db.query<{ charged: number; returned: number }>(
+    `SELECT a.fee_charged AS charged,
+            COALESCE((SELECT sum(r.fee_returned) FROM refunds r
+                      WHERE r.order_id = a.order_id AND r.attempt_id = a.id AND r.status = 'succeeded'), 0)::bigint AS returned
+     FROM payment_attempts a WHERE a.order_id = $1 AND a.status = 'succeeded' AND a.fee_charged IS NOT NULL`,
+    [orderId],
+  );
+  return row ? { charged: row.charged, returned: row.returned, kept: row.charged - row.returned } : undefined;
+}
+
 export function toApiOrder(row: OrderRow): Order {
   return {
     id: row.id,

@@ -78,9 +78,22 @@ export const BillDiscrepancySchema = v.variant('kind', [
 ]);
 export type BillDiscrepancy = v.InferOutput<typeof BillDiscrepancySchema>;
 
-/** Injected discrepancies per channel and clearing day. In memory: a restarted sandbox bills truthfully again. */
+/**
+ * Injected discrepancies per channel and clearing day, and days published ahead of the channel's bill hour (so the
+ * demo can reconcile today without waiting for tomorrow). In memory: a restarted sandbox bills truthfully again.
+ */
 export class BillDiscrepancyBook {
   readonly #byDay = new Map<string, BillDiscrepancy[]>();
+  readonly #published = new Set<string>();
+
+  /** Makes the day's bill available now, with what the day holds so far (a sandbox-only convenience). */
+  publish(channel: SandboxChannelId, day: string): void {
+    this.#published.add(`${channel}:${day}`);
+  }
+
+  isPublished(channel: SandboxChannelId, day: string): boolean {
+    return this.#published.has(`${channel}:${day}`);
+  }
 
   add(channel: SandboxChannelId, day: string, discrepancy: BillDiscrepancy): void {
     const id = `${channel}:${day}`;
@@ -117,13 +130,15 @@ export function dayBill(
   channel: SandboxChannelId,
   day: string,
   entries: readonly BillEntry[],
-  discrepancies: readonly BillDiscrepancy[],
+  bills: BillDiscrepancyBook,
   clock: SandboxClock,
 ): DayBill {
   const availableAt = billAvailableAt(channel, day);
-  if (availableAt !== UNKNOWN && clock.now().getTime() < availableAt.getTime()) return { kind: 'not-ready', availableAt };
+  if (availableAt !== UNKNOWN && clock.now().getTime() < availableAt.getTime() && !bills.isPublished(channel, day)) {
+    return { kind: 'not-ready', availableAt };
+  }
   const rows = withFees(channel, entries).filter((row) => clearingDay(channel, row.at) === day);
-  return { kind: 'ready', rows: applyDiscrepancies(channel, day, rows, discrepancies) };
+  return { kind: 'ready', rows: applyDiscrepancies(channel, day, rows, bills.for(channel, day)) };
 }
 
 /** Each entry as a row with its fee: charged by the contracted terms; returned by the channel's rule in refund order. */

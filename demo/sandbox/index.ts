@@ -3,6 +3,7 @@
 // notifications sent.
 
 import { Hono } from 'hono';
+import { formatBeijingTime } from '../../shared/channels/beijing-time.ts';
 import type { SandboxSecrets } from '../credentials.ts';
 import { alipaySandbox } from './alipay/index.ts';
 import * as v from 'valibot';
@@ -81,7 +82,7 @@ export function createSandbox(options: SandboxOptions) {
   app.get('/control/bills/:channel/:day', (c) => {
     const { channel, day } = c.req.param();
     if (!isSandboxChannel(channel) || !DAY.test(day)) return c.json({ error: 'unknown channel or not a day such as 2026-11-26' }, 404);
-    return c.json(dayBill(channel, day, channels[channel].billEntries(), context.bills.for(channel, day), context.clock));
+    return c.json(dayBill(channel, day, channels[channel].billEntries(), context.bills, context.clock));
   });
   app.post('/control/bills/:channel/:day/discrepancies', async (c) => {
     const { channel, day } = c.req.param();
@@ -95,6 +96,36 @@ export function createSandbox(options: SandboxOptions) {
     }
     context.bills.add(channel, day, parsed.output);
     return json ? c.json(context.bills.for(channel, day)) : c.redirect('/', 303);
+  });
+  // Publishes a day's bill now, ahead of the channel's hour, with what the day holds so far (for the demo).
+  app.post('/control/bills/:channel/:day/publish', (c) => {
+    const { channel, day } = c.req.param();
+    if (!isSandboxChannel(channel) || !DAY.test(day)) return c.json({ error: 'unknown channel or not a day such as 2026-11-26' }, 404);
+    context.bills.publish(channel, day);
+    return c.req.header('accept')?.includes('text/html') ? c.redirect('/', 303) : c.json({ channel, day, published: true });
+  });
+  // The control page's bill form: publish a day early, or add one discrepancy.
+  app.post('/control/bills/publish', async (c) => {
+    const form = await c.req.parseBody();
+    const channel = String(form.channel ?? '');
+    const day = String(form.day ?? '');
+    if (!isSandboxChannel(channel) || !DAY.test(day)) return c.json({ error: 'unknown channel or not a day such as 2026-11-26' }, 400);
+    if (form.action === 'discrepancy') {
+      const number = form.number === undefined || form.number === '' ? undefined : Number(form.number);
+      const kind = String(form.kind ?? '');
+      const candidate = {
+        kind,
+        ...(form.key ? { key: String(form.key) } : {}),
+        ...(kind === 'extra' ? { amount: number } : kind === 'amount' || kind === 'fee' ? { delta: number } : {}),
+        ...(kind === 'status' ? { status: String(form.status ?? '') } : {}),
+      };
+      const parsed = v.safeParse(BillDiscrepancySchema, candidate);
+      if (!parsed.success) return c.json({ error: parsed.issues[0].message, field: v.getDotPath(parsed.issues[0]) }, 400);
+      context.bills.add(channel, day, parsed.output);
+    } else {
+      context.bills.publish(channel, day);
+    }
+    return c.redirect('/', 303);
   });
   app.delete('/control/bills/:channel/:day/discrepancies', (c) => {
     const { channel, day } = c.req.param();
@@ -116,6 +147,10 @@ export function createSandbox(options: SandboxOptions) {
 }
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+function todayInBeijing(context: SandboxContext): string {
+  return formatBeijingTime(context.clock.now()).slice(0, 10);
+}
 
 function isSandboxChannel(value: string): value is SandboxChannelId {
   return (SANDBOX_CHANNELS as readonly string[]).includes(value);
@@ -174,6 +209,18 @@ function controlPage(context: SandboxContext): string {
 <label><input type="checkbox" name="successAfterExpiry" value="true"> success after expiry</label>
 <label><input type="checkbox" name="probe" value="true"> WeChat signature probe</label>
 <button type="submit">Set</button>
+</form></div>
+<div class="card"><h2>Daily bills</h2>
+<p>A day's bill is out at the channel's hour on the next day (WeChat Pay 10:00, Alipay and UnionPay 09:00, Beijing time). Publish one early, or make it disagree with the merchant's records.</p>
+<form method="post" id="bills" action="/control/bills/publish">
+<label>Channel <select name="channel">${SANDBOX_CHANNELS.map((id) => html`<option value="${id}">${id}</option>`)}</select></label>
+<label>Day <input name="day" size="10" value="${todayInBeijing(context)}"></label><br>
+<button type="submit" name="action" value="publish">Publish the bill now</button>
+<label>or make it wrong: <select name="kind"><option>missing</option><option>extra</option><option>amount</option><option>fee</option><option>status</option></select></label>
+<label>order / refund no. <input name="key" size="22"></label>
+<label>amount / delta (fen) <input name="number" size="6"></label>
+<label>status <input name="status" size="10"></label>
+<button type="submit" name="action" value="discrepancy">Add</button>
 </form></div>
 <div class="card"><h2>Notifications sent</h2>
 <table><thead><tr><th>at</th><th>channel</th><th>order</th><th>try</th><th>answer</th><th></th></tr></thead><tbody>${deliveries}</tbody></table></div>`,

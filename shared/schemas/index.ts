@@ -184,6 +184,11 @@ export const OrderSchema = v.strictObject({
   description: v.optional(v.string()),
   status: OrderStatusSchema,
   amountRefunded: MinorUnitsSchema,
+  /**
+   * The channel's fee on the paid order under the merchant's contracted terms (settings.fees): charged on the
+   * payment, returned by the settled refunds, and kept (charged − returned). Only on a paid order with terms set.
+   */
+  fees: v.optional(v.strictObject({ charged: MinorUnitsSchema, returned: MinorUnitsSchema, kept: MinorUnitsSchema })),
   createdAt: TimestampSchema,
   expiresAt: TimestampSchema,
   version: v.pipe(v.number(), v.integer(), v.minValue(1)),

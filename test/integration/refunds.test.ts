@@ -95,6 +95,8 @@ describe('merchant refunds', () => {
     expect(soon.json.error.code).toBe('refund_too_soon');
     const list = await call(`/v1/orders/${orderId}/refunds`);
     expect(list.json.refunds.map((r: { merchantRefundNo: string }) => r.merchantRefundNo)).toEqual(['R1']);
+    // Per order: the fee charged, what the settled refund gave back, and what the channel keeps.
+    expect((await call(`/v1/orders/${orderId}`)).json.order.fees).toEqual({ charged: 77, returned: 30, kept: 47 });
     const events = await call(`/v1/orders/${orderId}/events`);
     expect(events.json.events.map((e: { type: string }) => e.type).filter((t: string) => t.startsWith('refund.'))).toEqual(['refund.created', 'refund.processing', 'refund.succeeded']);
   });

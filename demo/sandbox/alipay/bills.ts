@@ -101,7 +101,7 @@ export class AlipayBills {
     if (parseDay(date) === undefined) return refusals.invalidArguments('bill_date is not a yyyy-MM-dd date');
     const now = this.#context.clock.now();
     // "不支持下载当日账单，只能下载前一日24点前的账单数据（T+1）".
-    if (date >= formatBeijingTime(now).slice(0, 10)) return refusals.invalidArguments('不支持下载当日或以后的账单');
+    if (date >= formatBeijingTime(now).slice(0, 10) && !this.#context.bills.isPublished('alipay', date)) return refusals.invalidArguments('不支持下载当日或以后的账单');
     const bill = this.#bill(date);
     if (bill.kind === 'not-ready') return refusals.billNotExist();
     return {
@@ -134,7 +134,7 @@ export class AlipayBills {
   }
 
   #bill(date: string) {
-    return dayBill('alipay', date, this.#entries(), this.#context.bills.for('alipay', date), this.#context.clock);
+    return dayBill('alipay', date, this.#entries(), this.#context.bills, this.#context.clock);
   }
 
   /** A link shaped like Alipay's, on the sandbox's origin, stamped now (seconds) and signed so it cannot be altered. */

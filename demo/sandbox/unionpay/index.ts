@@ -343,7 +343,7 @@ export function unionpaySandbox(context: SandboxContext): ChannelSandbox {
       if (!checked.ok) return answer(c, refusal(fields, checked, secrets));
       const settleDate = fields.settleDate ?? '';
       const day = settleDay(settleDate, now()) ?? '';
-      const bill = dayBill('unionpay', day, billEntries(), context.bills.for('unionpay', day), context.clock);
+      const bill = dayBill('unionpay', day, billEntries(), context.bills, context.clock);
       if (bill.kind === 'not-ready') return answer(c, refusal(fields, { respCode: NO_FILE, respMsg: '文件不存在[对账文件尚未生成]' }, secrets));
       if (bill.rows.length === 0) return answer(c, refusal(fields, { respCode: NO_FILE, respMsg: '文件不存在[当日无交易]' }, secrets));
       const merId = fields.merId ?? '';

@@ -281,7 +281,7 @@ export function tradeBillApp(env: WechatpayEnv, context: SandboxContext, entries
     const today = toBeijing(now);
     if (billDate < formatDay(addMonths(today, -3)) || billDate > formatDay(today)) return errorAnswer(env, 400, BILL_ERRORS.badDate);
 
-    const bill = dayBill(CHANNEL, billDate, entries(), context.bills.for(CHANNEL, billDate), env.clock);
+    const bill = dayBill(CHANNEL, billDate, entries(), context.bills, env.clock);
     if (bill.kind === 'not-ready') return errorAnswer(env, 400, BILL_ERRORS.creating);
     const rows = ofType(bill.rows, billType as TradeBillType);
     if (rows.length === 0) return errorAnswer(env, 400, BILL_ERRORS.none);
