@@ -81,6 +81,53 @@ export function openApiDocument() {
           responses: { '200': { description: 'Events' }, ...errors },
         },
       },
+      '/v1/orders/{id}/refunds': {
+        post: {
+          summary: 'Refund part or all of a paid order (idempotent by merchantRefundNo: 201 made, 200 the same refund again)',
+          security: [{ merchantKey: [] }],
+          parameters: [orderId, idempotencyKey],
+          responses: { '201': { description: 'The refund' }, '200': { description: 'The refund already made with this number' }, '429': { description: 'Too soon after the last refund (the channel’s interval)' }, ...errors },
+        },
+        get: { summary: 'The order’s refunds', security: [{ merchantKey: [] }], parameters: [orderId], responses: { '200': { description: 'Refunds' }, ...errors } },
+      },
+      '/v1/refunds/{id}': {
+        get: { summary: 'Read a refund (fee charged and returned included)', security: [{ merchantKey: [] }], parameters: [orderId], responses: { '200': { description: 'The refund' }, ...errors } },
+      },
+      '/v1/reconciliation/days': {
+        get: {
+          summary: 'Reconciled clearing days, newest first, with this merchant’s item counts',
+          security: [{ merchantKey: [] }],
+          parameters: [
+            { name: 'channel', in: 'query', schema: { type: 'string' } },
+            { name: 'from', in: 'query', schema: { type: 'string', format: 'date' } },
+            { name: 'to', in: 'query', schema: { type: 'string', format: 'date' } },
+          ],
+          responses: { '200': { description: 'Days' }, ...errors },
+        },
+      },
+      '/v1/reconciliation/days/{channel}/{date}': {
+        get: {
+          summary: 'One day: its summary and this merchant’s items (channel_only, ours_only, amount/status/fee mismatch)',
+          security: [{ merchantKey: [] }],
+          parameters: [
+            { name: 'channel', in: 'path', required: true, schema: { type: 'string' } },
+            { name: 'date', in: 'path', required: true, schema: { type: 'string', format: 'date' } },
+            { name: 'state', in: 'query', schema: { type: 'string', enum: ['waiting', 'open', 'resolved'] } },
+            { name: 'type', in: 'query', schema: { type: 'string' } },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500 } },
+            { name: 'after', in: 'query', schema: { type: 'string' } },
+          ],
+          responses: { '200': { description: 'The day and its items; `next` when there are more' }, ...errors },
+        },
+      },
+      '/v1/reconciliation/items/{id}/resolve': {
+        post: {
+          summary: 'Mark an item resolved with a note (it stays resolved when the day is run again)',
+          security: [{ merchantKey: [] }],
+          parameters: [orderId, idempotencyKey],
+          responses: { '200': { description: 'The item' }, ...errors },
+        },
+      },
       '/cashier/v1/session': {
         get: { summary: 'The order summary and the options for this terminal', security: [{ cashierSession: [] }], responses: { '200': { description: 'Session' }, ...errors } },
       },
