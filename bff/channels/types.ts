@@ -162,6 +162,8 @@ export interface RefundResult {
   readonly succeededAt?: Date | undefined;
   /** Where the money came from, when the channel says (WeChat funds_account, Alipay fund_change …). */
   readonly fundsAccount?: string | undefined;
+  /** Where the buyer receives it, when the channel says (WeChat user_received_account). */
+  readonly receivedAccount?: string | undefined;
 }
 
 export type RefundOutcome =

@@ -143,10 +143,11 @@ async function queryRefund(deps: Deps, job: Job): Promise<Next> {
   return { at: after(deps, Math.min(3600, 5 * 2 ** Math.max(0, job.attempts - 1))) };
 }
 
-function refundFields(result: { succeededAt?: Date | undefined; fundsAccount?: string | undefined }) {
+function refundFields(result: { succeededAt?: Date | undefined; fundsAccount?: string | undefined; receivedAccount?: string | undefined }) {
   return {
     ...(result.succeededAt ? { succeededAt: new Date(result.succeededAt) } : {}),
     ...(result.fundsAccount ? { fundsAccount: result.fundsAccount } : {}),
+    ...(result.receivedAccount ? { receivedAccount: result.receivedAccount } : {}),
   };
 }
 

@@ -104,6 +104,7 @@ async function applyRefund(deps: Deps, row: InboxRow, notice: RefundNotice): Pro
         ...(state === 'failed' ? { failure: { code: notice.refund.channelState, message: 'the channel reports the refund failed' } } : {}),
         ...(notice.refund.succeededAt ? { succeededAt: new Date(notice.refund.succeededAt) } : {}),
         ...(notice.refund.fundsAccount ? { fundsAccount: notice.refund.fundsAccount } : {}),
+        ...(notice.refund.receivedAccount ? { receivedAccount: notice.refund.receivedAccount } : {}),
       }),
     );
   }

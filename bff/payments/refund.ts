@@ -101,6 +101,7 @@ export function toApiRefund(row: RefundRow) {
     ...(row.failure ? { failure: row.failure } : {}),
     ...(row.succeeded_at ? { succeededAt: new Date(row.succeeded_at).toISOString() } : {}),
     ...(row.funds_account ? { fundsAccount: row.funds_account } : {}),
+    ...(row.received_account ? { receivedAccount: row.received_account } : {}),
     createdAt: new Date(row.created_at).toISOString(),
   };
 }

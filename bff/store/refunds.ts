@@ -26,6 +26,7 @@ export interface RefundRow {
   readonly fee_charged: number | null;
   readonly fee_returned: number | null;
   readonly funds_account: string | null;
+  readonly received_account: string | null;
   readonly created_at: Date;
   readonly version: number;
 }
@@ -152,13 +153,14 @@ export async function transitionRefund(
   merchantId: string,
   refund: RefundRow,
   to: RefundStatus,
-  fields: { failure?: { code: string; message: string }; succeededAt?: Date; fundsAccount?: string } = {},
+  fields: { failure?: { code: string; message: string }; succeededAt?: Date; fundsAccount?: string; receivedAccount?: string } = {},
 ): Promise<RefundRow | undefined> {
   const [row] = await tx.query<RefundRow>(
     `UPDATE refunds SET status = $2, version = version + 1, updated_at = now(), failure = COALESCE($3, failure),
-       succeeded_at = COALESCE($4, succeeded_at), funds_account = COALESCE($5, funds_account)
+       succeeded_at = COALESCE($4, succeeded_at), funds_account = COALESCE($5, funds_account),
+       received_account = COALESCE($7, received_account)
      WHERE id = $1 AND status <> ALL($6::text[]) AND status <> $2 RETURNING *`,
-    [refund.id, to, fields.failure ?? null, fields.succeededAt ?? null, fields.fundsAccount ?? null, FINAL],
+    [refund.id, to, fields.failure ?? null, fields.succeededAt ?? null, fields.fundsAccount ?? null, FINAL, fields.receivedAccount ?? null],
   );
   if (row) {
     // A merchant refund that failed gives back what it had reserved on the order (the count too: it moved nothing).

@@ -308,19 +308,20 @@ function transactionOf(json: Record<string, unknown>): TradeResult | string {
 /**
  * `status` of refund answers and queries, `refund_status` of REFUND.* resources. ABNORMAL means the money left the
  * merchant but could not be credited to the buyer (a closed card or account) and waits for the merchant to redirect
- * it (apply-abnormal-refund, §1.8): for the cashier the refund failed and needs a person, so `failed` with the
- * channelState ABNORMAL kept for whoever handles it. CLOSED is final. A status we do not know stays processing:
- * nothing final is guessed.
+ * it (apply-abnormal-refund, §1.8), after which WeChat reports SUCCESS. It is therefore not a failure: a failed
+ * refund gives its amount back to the order, which would let the same money be refunded twice. It stays
+ * `processing` (channelState ABNORMAL), queried until WeChat settles it. CLOSED is final. A status we do not know
+ * stays processing: nothing final is guessed.
  */
 const REFUND_STATES: ReadonlyMap<string, RefundResult['state']> = new Map([
   ['SUCCESS', 'succeeded'],
   ['PROCESSING', 'processing'],
-  ['ABNORMAL', 'failed'],
+  ['ABNORMAL', 'processing'],
   ['CLOSED', 'failed'],
 ]);
 
 /** A refund object (answer, query, or notification resource with `refund_status`) as a RefundResult, or what is wrong. */
-function refundOf(json: Record<string, unknown>, statusField: 'status' | 'refund_status', fundsField: 'funds_account' | 'user_received_account'): RefundResult | string {
+function refundOf(json: Record<string, unknown>, statusField: 'status' | 'refund_status'): RefundResult | string {
   const status = json[statusField];
   if (typeof status !== 'string' || status === '') return `refund without ${statusField}`;
   const amount = isRecord(json.amount) ? json.amount : {};
@@ -332,14 +333,17 @@ function refundOf(json: Record<string, unknown>, statusField: 'status' | 'refund
     return 'refund without a valid amount.refund';
   }
   const state = REFUND_STATES.get(status) ?? 'processing';
-  const fundsAccount = json[fundsField];
+  // funds_account: the merchant's account the refund was paid from (answers and queries only); user_received_account:
+  // where the buyer gets it back (e.g. 支付用户零钱), in answers, queries and notifications alike (§1.8).
+  const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined);
   return {
     state,
     channelState: status,
     channelRefundNo: typeof json.refund_id === 'string' && json.refund_id !== '' ? json.refund_id : undefined,
     amount: refunded,
     succeededAt: state === 'succeeded' ? parseTime(json.success_time) : undefined,
-    fundsAccount: typeof fundsAccount === 'string' && fundsAccount !== '' ? fundsAccount : undefined,
+    fundsAccount: text(json.funds_account),
+    receivedAccount: text(json.user_received_account),
   };
 }
 
@@ -480,7 +484,7 @@ function parseNotification(credentials: WechatpayCredentials, input: Notificatio
     const withStatus = data.refund_status === undefined ? { ...data, refund_status: eventStatus } : data;
     if (withStatus.refund_status !== eventStatus) return reject('malformed', `${eventType} with refund_status ${String(data.refund_status)}`);
     // user_received_account (where the money went, e.g. 支付用户零钱) is all the notification says about accounts.
-    const refund = refundOf(withStatus, 'refund_status', 'user_received_account');
+    const refund = refundOf(withStatus, 'refund_status');
     if (typeof refund === 'string') return reject('malformed', refund);
     return ok({ kind: 'refund', channelOrderNo: data.out_trade_no, refundNo: data.out_refund_no, refund });
   }
@@ -580,7 +584,7 @@ export function wechatpayAdapter(credentials: WechatpayCredentials, http: HttpOp
       if (answer.kind !== 'answer') return { kind: 'unknown', reason: answer.reason };
       if (answer.status === 200) {
         if (!isRecord(answer.json) || answer.json.out_refund_no !== request.refundNo) return { kind: 'unknown', reason: 'HTTP 200 answer about another out_refund_no' };
-        const refund = refundOf(answer.json, 'status', 'funds_account');
+        const refund = refundOf(answer.json, 'status');
         return typeof refund === 'string' ? { kind: 'unknown', reason: `HTTP 200 ${refund}` } : { kind: 'accepted', refund };
       }
       // NOT_ENOUGH, INVALID_REQUEST (too much, too late, too many), RESOURCE_NOT_EXISTS (unpaid), NO_AUTH… are WeChat's
@@ -598,7 +602,7 @@ export function wechatpayAdapter(credentials: WechatpayCredentials, http: HttpOp
         const json = answer.json;
         if (!isRecord(json) || json.out_refund_no !== ref.refundNo) return { layer: 'communication', ok: false, reason: 'answer about another out_refund_no' };
         if (json.out_trade_no !== undefined && json.out_trade_no !== ref.channelOrderNo) return { layer: 'communication', ok: false, reason: 'answer about another out_trade_no' };
-        const refund = refundOf(json, 'status', 'funds_account');
+        const refund = refundOf(json, 'status');
         return typeof refund === 'string' ? { layer: 'communication', ok: false, reason: refund } : { layer: 'trade', ok: true, refund };
       }
       const error = errorOf(answer.status, answer.json);

@@ -172,7 +172,7 @@ describe('authentic notifications', () => {
           channelRefundNo: '50300604212026052000550537447',
           amount: 5000,
           succeededAt: new Date('2026-05-20T05:29:31Z'),
-          fundsAccount: '支付用户零钱',
+          receivedAccount: '支付用户零钱',
         },
       },
       ack: RECEIVED,
@@ -180,13 +180,14 @@ describe('authentic notifications', () => {
   });
 
   it.each([
-    ['REFUND.ABNORMAL', 'ABNORMAL'],
-    ['REFUND.CLOSED', 'CLOSED'],
-  ] as const)('%s is a failed refund with channelState %s and no success time', (eventType, status) => {
+    // ABNORMAL: the money left the merchant and waits to be redirected; not a failure (that would free it for a second refund).
+    ['REFUND.ABNORMAL', 'ABNORMAL', 'processing'],
+    ['REFUND.CLOSED', 'CLOSED', 'failed'],
+  ] as const)('%s is a refund with channelState %s, %s, and no success time', (eventType, status, state) => {
     const { success_time: _none, ...resource } = refundResource({ refund_status: status });
     expect(parse(built({ eventType, resource }))).toMatchObject({
       ok: true,
-      subject: { kind: 'refund', refundNo: 'RF261127172214AB', refund: { state: 'failed', channelState: status, amount: 5000, succeededAt: undefined } },
+      subject: { kind: 'refund', refundNo: 'RF261127172214AB', refund: { state, channelState: status, amount: 5000, succeededAt: undefined } },
       ack: RECEIVED,
     });
   });
@@ -337,7 +338,7 @@ describe('the sandbox’s own deliveries', () => {
     const [refund] = await deliveries(1);
     expect(parse(refund!, t.context.clock.now())).toMatchObject({
       ok: true,
-      subject: { kind: 'refund', channelOrderNo: outTradeNo, refundNo: `RF${outTradeNo}`, refund: { state: 'succeeded', channelState: 'SUCCESS', amount: 5000, fundsAccount: '支付用户零钱' } },
+      subject: { kind: 'refund', channelOrderNo: outTradeNo, refundNo: `RF${outTradeNo}`, refund: { state: 'succeeded', channelState: 'SUCCESS', amount: 5000, receivedAccount: '支付用户零钱' } },
     });
 
     await paidWithNotification({ forgeSignature: true });

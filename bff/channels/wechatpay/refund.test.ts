@@ -173,6 +173,7 @@ describe('refund', () => {
         amount: 5000,
         succeededAt: undefined,
         fundsAccount: 'AVAILABLE',
+        receivedAccount: '支付用户零钱',
       },
     });
   });
@@ -270,7 +271,7 @@ describe('refund', () => {
   it.each([
     ['SUCCESS', 'succeeded', new Date('2026-05-20T05:29:40Z')],
     ['PROCESSING', 'processing', undefined],
-    ['ABNORMAL', 'failed', undefined],
+    ['ABNORMAL', 'processing', undefined],
     ['CLOSED', 'failed', undefined],
     ['SOMETHING_NEW', 'processing', undefined],
     ['constructor', 'processing', undefined],
@@ -279,7 +280,7 @@ describe('refund', () => {
     fault = () => wechatAnswer(200, refundAnswer(request, status, status === 'SUCCESS' ? { success_time: '2026-05-20T13:29:40+08:00' } : {}));
     expect(await adapter().refund(request)).toEqual({
       kind: 'accepted',
-      refund: { state, channelState: status, channelRefundNo: '50300604212026052000550537447', amount: 5000, succeededAt, fundsAccount: 'AVAILABLE' },
+      refund: { state, channelState: status, channelRefundNo: '50300604212026052000550537447', amount: 5000, succeededAt, fundsAccount: 'AVAILABLE', receivedAccount: '支付用户零钱' },
     });
   });
 
@@ -327,7 +328,7 @@ describe('queryRefund', () => {
     expect(processing).toEqual({
       layer: 'trade',
       ok: true,
-      refund: { state: 'processing', channelState: 'PROCESSING', channelRefundNo: refundIdOf(request.refundNo), amount: 5000, succeededAt: undefined, fundsAccount: 'AVAILABLE' },
+      refund: { state: 'processing', channelState: 'PROCESSING', channelRefundNo: refundIdOf(request.refundNo), amount: 5000, succeededAt: undefined, fundsAccount: 'AVAILABLE', receivedAccount: '支付用户零钱' },
     });
 
     expect(t.sandbox.settleRefund(request.refundNo, 'SUCCESS')).toBe(true);
@@ -344,12 +345,13 @@ describe('queryRefund', () => {
         // success_time is written to the second.
         succeededAt: new Date(Math.floor(Date.parse(successAt) / 1000) * 1000),
         fundsAccount: 'AVAILABLE',
+        receivedAccount: '支付用户零钱',
       },
     });
   });
 
   it.each([
-    ['ABNORMAL', 'failed'],
+    ['ABNORMAL', 'processing'],
     ['CLOSED', 'failed'],
   ] as const)('reads a refund settled %s as %s', async (status, state) => {
     const order = await paid();
