@@ -64,10 +64,15 @@ export async function reconcileDay(deps: Deps, channel: ChannelId, day: string, 
   const leaseMs = options.leaseMs ?? 120_000;
   if (!(await claimRun(deps.db, channel, day, deps.now(), leaseMs))) return { status: 'busy', channel, day };
 
-  const fail = async (code: string, message: string, status: 'failed' | 'scheduled' = 'failed'): Promise<ReconcileResult> => {
+  // `linesKept`: the failure came before this run touched the day's lines. A day reconciled before then keeps its
+  // lines and items, so it stays done (with the error noted): otherwise one failed re-run would stop the next day's
+  // run from raising this day's waiting items, and no job would come back to it.
+  const fail = async (code: string, message: string, status: 'failed' | 'scheduled' = 'failed', linesKept = true): Promise<ReconcileResult> => {
     await deps.db.query(
-      `UPDATE reconciliation_runs SET status = $3, lease_until = NULL, last_error = $4, updated_at = $5 WHERE channel = $1 AND bill_date = $2`,
-      [channel, day, status, { code, message }, deps.now()],
+      `UPDATE reconciliation_runs SET status = CASE WHEN $6 AND finished_at IS NOT NULL THEN 'done' ELSE $3 END,
+         finished_at = CASE WHEN $6 THEN finished_at END, lease_until = NULL, last_error = $4, updated_at = $5
+       WHERE channel = $1 AND bill_date = $2`,
+      [channel, day, status, { code, message }, deps.now(), linesKept],
     );
     return status === 'scheduled' ? { status: 'not-ready', channel, day, message } : { status: 'failed', channel, day, code, message };
   };
@@ -92,8 +97,8 @@ export async function reconcileDay(deps: Deps, channel: ChannelId, day: string, 
     } catch (error) {
       // A bill that cannot be read exactly is not half-used: its lines go, the run fails and is retried.
       await deps.db.query('DELETE FROM reconciliation_lines WHERE channel = $1 AND bill_date = $2', [channel, day]);
-      if (isBillError(error)) return fail(`bill_${error.code}`, error.message);
-      return fail('bill_read_error', error instanceof Error ? error.message : String(error));
+      if (isBillError(error)) return fail(`bill_${error.code}`, error.message, 'failed', false);
+      return fail('bill_read_error', error instanceof Error ? error.message : String(error), 'failed', false);
     }
   }
 
@@ -184,9 +189,9 @@ async function loadLines(deps: Deps, channel: ChannelId, day: string, source: As
 }
 
 /**
- * Recomputes the items of one loaded day: deletes its unresolved items and inserts what the bill and our records
- * say now (an item resolved by a person stays resolved). Item ids are derived from what they are about, so a
- * re-run yields the same ids.
+ * Recomputes the items of one loaded day: writes what the bill and our records say now, then drops the unresolved
+ * items nothing says any more (an item resolved by a person stays resolved). Item ids are derived from what they are
+ * about, so a re-run yields the same ids; an item found again is updated in place, keeping when it was first raised.
  */
 export async function matchDay(db: Db, channel: ChannelId, day: string): Promise<void> {
   const window = clearingWindow(channel, day);
@@ -200,12 +205,17 @@ export async function matchDay(db: Db, channel: ChannelId, day: string): Promise
   const state = `CASE WHEN t.type = ANY($4::text[]) THEN $3 ELSE 'open' END`;
   const id = `'rci_' || substr(md5($1 || '/' || $2::text || '/' || t.kind || '/' || t.key || '/' || t.type), 1, 24)`;
   const base = [channel, day, wait, [...WAITING_TYPES]];
+  // Found again: updated in place (created_at kept), unless resolved. Every row written here carries this
+  // transaction's now() in updated_at, which is how the stale ones are told apart below.
+  const upsert = `ON CONFLICT (channel, bill_date, kind, key, type) DO UPDATE
+    SET state = EXCLUDED.state, merchant_id = EXCLUDED.merchant_id, order_id = EXCLUDED.order_id, ours = EXCLUDED.ours,
+        theirs = EXCLUDED.theirs, updated_at = now()
+    WHERE reconciliation_items.state <> 'resolved'`;
   await db.transaction(async (tx) => {
-    await tx.query(`DELETE FROM reconciliation_items WHERE channel = $1 AND bill_date = $2 AND state <> 'resolved'`, [channel, day]);
     // Payment lines against our attempts.
     await tx.query(
       `INSERT INTO reconciliation_items (id, channel, bill_date, kind, key, type, state, merchant_id, order_id, ours, theirs)
-       SELECT ${id}, $1, $2, t.kind, t.key, t.type, ${state}, t.merchant_id, t.order_id, t.ours, t.theirs
+       SELECT DISTINCT ON (t.key, t.type) ${id}, $1, $2, t.kind, t.key, t.type, ${state}, t.merchant_id, t.order_id, t.ours, t.theirs
        FROM (
          SELECT 'payment' AS kind, l.channel_order_no AS key, o.merchant_id, o.id AS order_id,
            CASE WHEN a.id IS NULL THEN NULL ELSE jsonb_build_object('attemptId', a.id, 'amount', a.amount, 'fee', a.fee_charged,
@@ -224,13 +234,15 @@ export async function matchDay(db: Db, channel: ChannelId, day: string): Promise
          ) AS x(type)
          WHERE l.channel = $1 AND l.bill_date = $2 AND l.kind = 'payment' AND x.type IS NOT NULL
        ) t
-       ON CONFLICT (channel, bill_date, kind, key, type) DO NOTHING`,
+       -- A bill that lists one order twice makes one item (an upsert may not touch a row twice), from its first line.
+       ORDER BY t.key, t.type, (t.theirs->>'line')::int
+       ${upsert}`,
       [...base, settled ? [...settled.payment] : null],
     );
     // Refund lines against our refunds, by our refund number at the channel.
     await tx.query(
       `INSERT INTO reconciliation_items (id, channel, bill_date, kind, key, type, state, merchant_id, order_id, ours, theirs)
-       SELECT ${id}, $1, $2, t.kind, t.key, t.type, ${state}, t.merchant_id, t.order_id, t.ours, t.theirs
+       SELECT DISTINCT ON (t.key, t.type) ${id}, $1, $2, t.kind, t.key, t.type, ${state}, t.merchant_id, t.order_id, t.ours, t.theirs
        FROM (
          SELECT 'refund' AS kind, l.refund_no AS key, o.merchant_id, o.id AS order_id,
            CASE WHEN r.id IS NULL THEN NULL ELSE jsonb_build_object('refundId', r.id, 'amount', r.amount, 'fee', r.fee_returned,
@@ -251,7 +263,8 @@ export async function matchDay(db: Db, channel: ChannelId, day: string): Promise
          ) AS x(type)
          WHERE l.channel = $1 AND l.bill_date = $2 AND l.kind = 'refund' AND x.type IS NOT NULL
        ) t
-       ON CONFLICT (channel, bill_date, kind, key, type) DO NOTHING`,
+       ORDER BY t.key, t.type, (t.theirs->>'line')::int
+       ${upsert}`,
       [...base, settled ? [...settled.refundAccepted] : null, settled ? [...settled.refund] : null],
     );
     // Ours only: what we recorded as settled in the window that no bill of the day or its neighbours lists.
@@ -273,9 +286,14 @@ export async function matchDay(db: Db, channel: ChannelId, day: string): Promise
            AND NOT EXISTS (SELECT 1 FROM reconciliation_lines l WHERE l.channel = $1 AND l.kind = 'refund'
              AND l.refund_no = r.channel_refund_no AND l.bill_date BETWEEN $2::date - 1 AND $2::date + 1)
        ) t
-       ON CONFLICT (channel, bill_date, kind, key, type) DO NOTHING`,
+       ${upsert}`,
       [...base, window.start, window.end],
     );
+    // What this pass did not write is no longer so.
+    await tx.query(`DELETE FROM reconciliation_items WHERE channel = $1 AND bill_date = $2 AND state <> 'resolved' AND updated_at <> now()`, [
+      channel,
+      day,
+    ]);
   });
 }
 

@@ -152,7 +152,13 @@ export function operatorApi(deps: Deps) {
       const channel = channelParam(c.req.param('channel'));
       const date = dayParam(c.req.param('date'), 'date') as string;
       const result = await reconcileDay(deps, channel, date);
-      const status = result.status === 'done' ? 200 : result.status === 'busy' ? 409 : result.status === 'not-ready' ? 425 : 502;
+      // A channel this BFF has no credentials for is not here (404: the CLI skips such channels); 502 is the channel's.
+      const status =
+        result.status === 'done' ? 200
+        : result.status === 'busy' ? 409
+        : result.status === 'not-ready' ? 425
+        : result.code === 'no_adapter' ? 404
+        : 502;
       return c.json(result, status);
     });
 }
