@@ -39,6 +39,11 @@ export interface DayCounts {
   readonly waiting: number;
   readonly open: number;
   readonly resolved: number;
+  /**
+   * Lines and matched lines per merchant (by the order each line belongs to): a merchant is shown its own volume,
+   * never the channel account's, which other merchants' payments share.
+   */
+  readonly byMerchant: Readonly<Record<string, { readonly lines: number; readonly matched: number }>>;
 }
 
 export type ReconcileResult =
@@ -318,6 +323,22 @@ export async function countDay(db: Queryable, channel: ChannelId, day: string, l
     items[row.type] += row.n;
     if (row.state in byState) byState[row.state as keyof typeof byState] += row.n;
   }
+  // Each line's merchant: through the payment (payment lines) or the refund (refund lines) it names.
+  const perMerchant = await db.query<{ merchant_id: string; lines: number; unmatched: number }>(
+    `SELECT m.merchant_id, count(*)::int AS lines,
+            count(*) FILTER (WHERE EXISTS (SELECT 1 FROM reconciliation_items i WHERE i.channel = $1 AND i.bill_date = $2
+              AND i.kind = m.kind AND i.key = m.key AND i.type <> 'ours_only'))::int AS unmatched
+     FROM (
+       SELECT l.kind, CASE WHEN l.kind = 'payment' THEN l.channel_order_no ELSE l.refund_no END AS key, o.merchant_id
+       FROM reconciliation_lines l
+       LEFT JOIN payment_attempts a ON l.kind = 'payment' AND a.channel = l.channel AND a.channel_order_no = l.channel_order_no
+       LEFT JOIN refunds r ON l.kind = 'refund' AND r.channel = l.channel AND r.channel_refund_no = l.refund_no
+       JOIN orders o ON o.id = COALESCE(a.order_id, r.order_id)
+       WHERE l.channel = $1 AND l.bill_date = $2
+     ) m GROUP BY m.merchant_id`,
+    [channel, day],
+  );
+  const byMerchant = Object.fromEntries(perMerchant.map((row) => [row.merchant_id, { lines: row.lines, matched: Math.max(0, row.lines - row.unmatched) }]));
   const n = total?.n ?? 0;
-  return { lines: n, matched: Math.max(0, n - (unmatched?.n ?? 0)), items, ...byState };
+  return { lines: n, matched: Math.max(0, n - (unmatched?.n ?? 0)), items, ...byState, byMerchant };
 }

@@ -38,7 +38,8 @@ function oneOf<T extends string>(value: string | undefined, allowed: readonly T[
   return value as T;
 }
 
-function toApiDay(row: Awaited<ReturnType<typeof listDays>>[number]) {
+/** A day as `scope` may see it: a merchant gets its own lines and matches, the operator the account's. */
+function toApiDay(row: Awaited<ReturnType<typeof listDays>>[number], scope: Scope) {
   const items = Object.fromEntries(ITEM_TYPES.map((type) => [type, 0])) as Record<string, number>;
   const states = { waiting: 0, open: 0, resolved: 0 } as Record<string, number>;
   for (const group of row.items ?? []) {
@@ -49,16 +50,22 @@ function toApiDay(row: Awaited<ReturnType<typeof listDays>>[number]) {
     channel: row.channel,
     date: row.bill_date,
     status: row.status,
-    billLines: row.bill_lines,
-    matched: typeof row.counts?.matched === 'number' ? row.counts.matched : null,
+    ...volume(row, scope),
     items,
     ...states,
-    unattributed: row.unattributed,
+    ...('operator' in scope ? { unattributed: row.unattributed } : {}),
     ...(row.last_error ? { lastError: row.last_error } : {}),
     attempts: row.attempts,
     startedAt: iso(row.started_at),
     finishedAt: iso(row.finished_at),
   };
+}
+
+function volume(row: Awaited<ReturnType<typeof listDays>>[number], scope: Scope): { billLines: number | null; matched: number | null } {
+  if (row.bill_lines === null) return { billLines: null, matched: null };
+  if ('operator' in scope) return { billLines: row.bill_lines, matched: typeof row.counts?.matched === 'number' ? row.counts.matched : null };
+  const mine = (row.counts?.byMerchant as Record<string, { lines: number; matched: number }> | undefined)?.[scope.merchantId];
+  return { billLines: mine?.lines ?? 0, matched: mine?.matched ?? 0 };
 }
 
 export function toApiItem(row: ItemRow) {
@@ -92,7 +99,7 @@ function resultsRoutes<E extends ScopeEnv>(deps: Deps) {
         from: dayParam(c.req.query('from'), 'from'),
         to: dayParam(c.req.query('to'), 'to'),
       });
-      return c.json({ days: rows.map(toApiDay) });
+      return c.json({ days: rows.map((row) => toApiDay(row, c.get('scope'))) });
     })
     .get('/reconciliation/days/:channel/:date', async (c) => {
       const channel = channelParam(c.req.param('channel'));
@@ -109,7 +116,7 @@ function resultsRoutes<E extends ScopeEnv>(deps: Deps) {
         limit: limit + 1,
       });
       const page = items.slice(0, limit);
-      return c.json({ day: toApiDay(day), items: page.map(toApiItem), ...(items.length > limit ? { next: page.at(-1)?.id } : {}) });
+      return c.json({ day: toApiDay(day, c.get('scope')), items: page.map(toApiItem), ...(items.length > limit ? { next: page.at(-1)?.id } : {}) });
     })
     .post('/reconciliation/items/:id/resolve', async (c) => {
       const body = v.safeParse(ResolveSchema, await c.req.json().catch(() => undefined));
