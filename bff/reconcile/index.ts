@@ -10,6 +10,7 @@ import { UNKNOWN, clearingWindow, shiftDay, type ChannelId } from '../../shared/
 import type { BillLine, BillSummary } from '../bills/types.ts';
 import { isBillError } from '../bills/types.ts';
 import type { Deps } from '../deps.ts';
+import { schedule } from '../jobs/queue.ts';
 import type { Db, Queryable } from '../store/db.ts';
 
 export const ITEM_TYPES = ['channel_only', 'ours_only', 'amount_mismatch', 'status_mismatch', 'fee_mismatch'] as const;
@@ -79,6 +80,9 @@ export async function reconcileDay(deps: Deps, channel: ChannelId, day: string, 
        WHERE channel = $1 AND bill_date = $2`,
       [channel, day, status, { code, message }, deps.now(), linesKept],
     );
+    // Whoever asked (the daily job, the operator, the CLI), the day is not left as it is: its job comes back to it
+    // (the job holds off by the run's status: 30 min for a bill not out yet, backoff after a failure).
+    await schedule(deps.db, 'reconcile', `${channel}/${day}`, deps.now());
     return status === 'scheduled' ? { status: 'not-ready', channel, day, message } : { status: 'failed', channel, day, code, message };
   };
 
