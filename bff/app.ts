@@ -10,6 +10,7 @@ import { notifyApi } from './notify/index.ts';
 import { ordersApi } from './routes/orders.ts';
 import { operatorApi, reconciliationApi } from './routes/reconciliation.ts';
 import { webhooksApi } from './routes/webhooks.ts';
+import { widgetAssets } from './routes/widget-assets.ts';
 
 export function createApp(deps: Deps) {
   return new Hono()
@@ -24,7 +25,8 @@ export function createApp(deps: Deps) {
     .route('/v1', webhooksApi(deps))
     .route('/v1', reconciliationApi(deps))
     .route('/ops/v1', operatorApi(deps))
-    .route('/cashier/v1', cashierApi(deps));
+    .route('/cashier/v1', cashierApi(deps))
+    .route('/', widgetAssets());
 }
 
 export type App = ReturnType<typeof createApp>;

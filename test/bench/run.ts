@@ -7,6 +7,7 @@ import * as bills from './bills.bench.ts';
 import * as notify from './notify.bench.ts';
 import * as reconcile from './reconcile.bench.ts';
 import * as shared from './shared.bench.ts';
+import * as widget from './widget.bench.ts';
 
 const cpu = cpus()[0]?.model ?? 'unknown cpu';
 console.log(`# machine: ${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
@@ -17,3 +18,5 @@ await bff.run();
 await notify.run();
 // In child processes of its own (peak memory per size).
 await reconcile.run();
+// Last: it builds the bundles, starts the demo and drives Chromium.
+await widget.run();

@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { isWidgetError } from '../errors.ts';
+import { createApiClient, evidenceQuery } from './client.ts';
+import type { StatusResponse, Timed } from './types.ts';
+
+const STATUS = { status: 'paying', version: 2, serverTime: '2026-11-27T10:00:00.000Z', expiresAt: '2026-11-27T10:30:00.000Z' };
+
+function client(handler: (url: string, init: RequestInit) => Response | Promise<Response>) {
+  const seen: { url: string; init: RequestInit }[] = [];
+  const api = createApiClient({
+    bff: 'https://pay.example/',
+    token: 'cs_secret_token_123',
+    fetch: async (input, init) => {
+      seen.push({ url: String(input), init: init ?? {} });
+      return handler(String(input), init ?? {});
+    },
+    now: () => 0,
+  });
+  return { api, seen };
+}
+
+describe('the cashier API client', () => {
+  it('reports the page evidence in the query the BFF validates, and only what there is', () => {
+    expect(evidenceQuery({ maxTouchPoints: 5, hasWeixinBridge: true, hasAlipayBridge: false, hasAppBridge: true, wxjsEnvironment: 'miniprogram' })).toBe(
+      '?wxjs=miniprogram&touch=5&bridges=weixin%2Capp',
+    );
+    expect(evidenceQuery({ hasWeixinBridge: false })).toBe('');
+  });
+
+  it('sends the token as a bearer header, never a cookie, and posts JSON', async () => {
+    const { api, seen } = client(() => Response.json({ attemptId: 'att_1', action: { kind: 'redirect', url: 'https://sandbox/x' } }, { status: 201 }));
+    const paid = await api.pay({ optionId: 'alipay:wap', returnUrl: 'https://shop/back' });
+    expect(paid.action).toEqual({ kind: 'redirect', url: 'https://sandbox/x' });
+    expect(seen[0]?.url).toBe('https://pay.example/cashier/v1/pay');
+    expect(seen[0]?.init.credentials).toBe('omit');
+    expect(seen[0]?.init.cache).toBe('no-store');
+    expect(seen[0]?.init.headers).toMatchObject({ authorization: 'Bearer cs_secret_token_123', 'content-type': 'application/json' });
+    expect(JSON.parse(String(seen[0]?.init.body))).toEqual({ optionId: 'alipay:wap', returnUrl: 'https://shop/back' });
+  });
+
+  it('turns the BFF’s error body into a WidgetError with its code', async () => {
+    const { api } = client(() => Response.json({ error: { code: 'channel_refused', message: 'Alipay refused' } }, { status: 422 }));
+    const error = await api.pay({ optionId: 'alipay:wap' }).catch((e: unknown) => e);
+    expect(isWidgetError(error) && [error.code, error.status]).toEqual(['channel_refused', 422]);
+  });
+
+  it('refuses a redirect to anything but http(s), and answers missing their fields', async () => {
+    const { api } = client(() => Response.json({ attemptId: 'a', action: { kind: 'redirect', url: 'javascript:alert(1)' } }));
+    const error = await api.pay({ optionId: 'x' }).catch((e: unknown) => e);
+    expect(isWidgetError(error) && error.code).toBe('bad_response');
+    const { api: other } = client(() => Response.json({ status: 'paying' }));
+    expect(await other.status().catch((e: unknown) => isWidgetError(e) && e.code)).toBe('bad_response');
+  });
+
+  it('a network failure is `network`, an abort is `aborted`', async () => {
+    const { api } = client(() => {
+      throw new TypeError('Failed to fetch');
+    });
+    expect(await api.status().catch((e: unknown) => isWidgetError(e) && e.code)).toBe('network');
+    const aborting = createApiClient({
+      bff: 'https://pay.example',
+      token: 'cs_secret_token_123',
+      fetch: async () => {
+        throw new DOMException('aborted', 'AbortError');
+      },
+    });
+    expect(await aborting.status().catch((e: unknown) => isWidgetError(e) && e.code)).toBe('aborted');
+  });
+
+  it('reads status events from the stream until the server ends it', async () => {
+    const body = `event: status\ndata: ${JSON.stringify(STATUS)}\nid: 2\n\n: keep-alive\n\nevent: status\ndata: ${JSON.stringify({ ...STATUS, status: 'succeeded', version: 3 })}\n\n`;
+    const { api, seen } = client(() => new Response(body, { headers: { 'content-type': 'text/event-stream' } }));
+    const got: Timed<StatusResponse>[] = [];
+    await api.stream((s) => got.push(s), new AbortController().signal);
+    expect(got.map((s) => s.body.status)).toEqual(['paying', 'succeeded']);
+    expect(seen[0]?.url).toBe('https://pay.example/cashier/v1/status/stream');
+  });
+
+  it('a stream answered as JSON (a proxy in the way) is an error, so the watcher falls back to polling', async () => {
+    const { api } = client(() => Response.json(STATUS));
+    expect(await api.stream(() => undefined, new AbortController().signal).catch((e: unknown) => isWidgetError(e) && e.code)).toBe('bad_response');
+  });
+});
