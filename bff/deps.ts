@@ -2,6 +2,7 @@
 // with their own clock, store and channel adapters.
 
 import type { ChannelAdapters } from './channels/types.ts';
+import type { WechatOAuth } from './channels/wechatpay/oauth.ts';
 import type { Logger } from './errors.ts';
 import type { Db } from './store/db.ts';
 import type { HealthBoard } from './health/index.ts';
@@ -21,4 +22,6 @@ export interface Deps {
   readonly operatorTokenHash?: string | undefined;
   /** Channel health, fed by every channel call; hides or demotes failing channels in eligibility. */
   readonly health?: HealthBoard | undefined;
+  /** WeChat's web OAuth and code2Session, for the payer's openid (JSAPI, mini-program pay); absent without WeChat Pay. */
+  readonly wechatOAuth?: WechatOAuth | undefined;
 }

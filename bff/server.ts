@@ -11,6 +11,7 @@ import { MerchantSettingsSchema } from '../shared/schemas/index.ts';
 import { createApp } from './app.ts';
 import { sha256 } from './http.ts';
 import { createAdapters, DEFAULT_HTTP, type HttpOptions } from './channels/index.ts';
+import { wechatOAuth } from './channels/wechatpay/oauth.ts';
 import type { Deps } from './deps.ts';
 import { jsonLogger, type Logger } from './errors.ts';
 import { HealthBoard, withHealth } from './health/index.ts';
@@ -85,6 +86,7 @@ export async function startBff(options: BffOptions): Promise<RunningBff> {
     webhookSecrets,
     timeScale: options.timeScale,
     operatorTokenHash: operatorTokenHash(env, options.dataDir),
+    wechatOAuth: credentials.wechatpay ? wechatOAuth(credentials.wechatpay, options.http ?? DEFAULT_HTTP) : undefined,
   };
   const app = createApp(deps);
   const server = serve({ fetch: app.fetch, port: options.port, hostname: options.hostname });

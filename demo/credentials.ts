@@ -17,6 +17,9 @@ export interface SandboxSecrets {
     readonly platformPublicKeyId: string;
     readonly platformPrivateKey: string;
     readonly apiV3Key: string;
+    /** The official account's and the mini-program's AppSecrets, which the sandbox's OAuth endpoints check. */
+    readonly appSecret: string;
+    readonly miniProgramAppSecret: string;
   };
   readonly alipay: {
     readonly appId: string;
@@ -84,8 +87,9 @@ export function ensureDemoCredentials(dataDir: string, sandboxUrl: string): { cr
   const credentialsDir = join(dataDir, 'credentials');
   const secretsFile = join(dataDir, 'sandbox', 'secrets.json');
   if (existsSync(secretsFile) && existsSync(join(credentialsDir, 'unionpay.json'))) {
+    const sandbox = withAppSecrets(credentialsDir, secretsFile, JSON.parse(readFileSync(secretsFile, 'utf8')) as SandboxSecrets);
     rewriteGateways(credentialsDir, sandboxUrl);
-    return { credentialsDir, sandbox: JSON.parse(readFileSync(secretsFile, 'utf8')) as SandboxSecrets };
+    return { credentialsDir, sandbox };
   }
   mkdirSync(credentialsDir, { recursive: true, mode: 0o700 });
   mkdirSync(join(dataDir, 'sandbox'), { recursive: true, mode: 0o700 });
@@ -102,8 +106,13 @@ export function ensureDemoCredentials(dataDir: string, sandboxUrl: string): { cr
     merchantSerialNo: randomBytes(20).toString('hex').toUpperCase(),
     platformPublicKeyId: `PUB_KEY_ID_${digits(32)}`,
     apiV3Key: randomBytes(16).toString('hex'),
+    // AppSecrets are 32 hex characters, as the official account and mini-program consoles show them.
+    appSecret: randomBytes(16).toString('hex'),
+    miniProgramAppSecret: randomBytes(16).toString('hex'),
   };
   write('wechatpay-merchant-key.pem', pem(merchant.privateKey, 'private'));
+  write(APP_SECRET_FILES.appSecret, wechat.appSecret);
+  write(APP_SECRET_FILES.miniProgramAppSecret, wechat.miniProgramAppSecret);
   write('wechatpay-platform-public-key.pem', pem(platform.publicKey, 'public'));
   write('wechatpay-apiv3.key', wechat.apiV3Key);
   write(
@@ -119,6 +128,10 @@ export function ensureDemoCredentials(dataDir: string, sandboxUrl: string): { cr
         merchantPrivateKey: 'wechatpay-merchant-key.pem',
         platformPublicKeys: { [wechat.platformPublicKeyId]: 'wechatpay-platform-public-key.pem' },
         apiV3Key: 'wechatpay-apiv3.key',
+        ...APP_SECRET_FILES,
+        // WeChat's OAuth page and its sns API are played by the sandbox too.
+        oauthGateway: sandboxUrl,
+        apiGateway: sandboxUrl,
       },
       null,
       2,
@@ -173,6 +186,8 @@ export function ensureDemoCredentials(dataDir: string, sandboxUrl: string): { cr
       platformPublicKeyId: wechat.platformPublicKeyId,
       platformPrivateKey: pem(platform.privateKey, 'private'),
       apiV3Key: wechat.apiV3Key,
+      appSecret: wechat.appSecret,
+      miniProgramAppSecret: wechat.miniProgramAppSecret,
     },
     alipay: { appId, appPublicKey: pem(app.publicKey, 'public'), alipayPrivateKey: pem(ali.privateKey, 'private') },
     unionpay: {
@@ -190,10 +205,38 @@ export function ensureDemoCredentials(dataDir: string, sandboxUrl: string): { cr
 
 /** The sandbox's port may change between runs: keep the BFF's gateways pointing at it. */
 function rewriteGateways(credentialsDir: string, sandboxUrl: string): void {
-  const gateways: Record<string, string> = { wechatpay: sandboxUrl, alipay: `${sandboxUrl}/gateway.do`, unionpay: sandboxUrl };
-  for (const [channel, gateway] of Object.entries(gateways)) {
+  const gateways: Record<string, Record<string, string>> = {
+    wechatpay: { gateway: sandboxUrl, oauthGateway: sandboxUrl, apiGateway: sandboxUrl },
+    alipay: { gateway: `${sandboxUrl}/gateway.do` },
+    unionpay: { gateway: sandboxUrl },
+  };
+  for (const [channel, fields] of Object.entries(gateways)) {
     const file = join(credentialsDir, `${channel}.json`);
-    const config = JSON.parse(readFileSync(file, 'utf8')) as { gateway: string };
-    if (config.gateway !== gateway) writeFileSync(file, JSON.stringify({ ...config, gateway }, null, 2), { mode: 0o600 });
+    const config = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    if (Object.entries(fields).some(([name, url]) => config[name] !== url)) {
+      writeFileSync(file, JSON.stringify({ ...config, ...fields }, null, 2), { mode: 0o600 });
+    }
   }
+}
+
+/** Where the demo keeps the WeChat AppSecrets, beside wechatpay.json (the refs that file names). */
+const APP_SECRET_FILES = { appSecret: 'wechatpay-app-secret', miniProgramAppSecret: 'wechatpay-miniprogram-app-secret' } as const;
+
+/**
+ * A data directory made before the OAuth stand-ins existed has no AppSecrets: they are made now, on both sides,
+ * and everything else is kept.
+ */
+function withAppSecrets(credentialsDir: string, secretsFile: string, sandbox: SandboxSecrets): SandboxSecrets {
+  const stored = sandbox.wechatpay as Partial<SandboxSecrets['wechatpay']>;
+  if (stored.appSecret && stored.miniProgramAppSecret) return sandbox;
+  const secrets = { appSecret: randomBytes(16).toString('hex'), miniProgramAppSecret: randomBytes(16).toString('hex') };
+  for (const name of ['appSecret', 'miniProgramAppSecret'] as const) {
+    writeFileSync(join(credentialsDir, APP_SECRET_FILES[name]), secrets[name], { mode: 0o600 });
+  }
+  const file = join(credentialsDir, 'wechatpay.json');
+  const config = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  writeFileSync(file, JSON.stringify({ ...config, ...APP_SECRET_FILES }, null, 2), { mode: 0o600 });
+  const upgraded: SandboxSecrets = { ...sandbox, wechatpay: { ...sandbox.wechatpay, ...secrets } };
+  writeFileSync(secretsFile, JSON.stringify(upgraded, null, 2), { mode: 0o600 });
+  return upgraded;
 }

@@ -57,6 +57,50 @@ describe('demo credentials and the loader', () => {
     expect(loadCredentials(credentialsDir).wechatpay?.gateway).toBe('http://127.0.0.1:9999');
   });
 
+  it('gives the BFF the WeChat AppSecrets the sandbox checks, and points WeChat’s OAuth and sns API at the sandbox', () => {
+    const wechat = credentials.wechatpay!;
+    expect(wechat.appSecret).toBe(sandbox.wechatpay.appSecret);
+    expect(wechat.miniProgramAppSecret).toBe(sandbox.wechatpay.miniProgramAppSecret);
+    expect(wechat.appSecret).toMatch(/^[0-9a-f]{32}$/);
+    expect(wechat.appSecret).not.toBe(wechat.miniProgramAppSecret);
+    const again = loadCredentials(ensureDemoCredentials(dir, 'http://127.0.0.1:7777').credentialsDir).wechatpay!;
+    expect([again.oauthGateway, again.apiGateway]).toEqual(['http://127.0.0.1:7777', 'http://127.0.0.1:7777']);
+    ensureDemoCredentials(dir, 'http://127.0.0.1:9999');
+  });
+
+  it('defaults WeChat’s OAuth and sns gateways to WeChat’s own, and has no AppSecret unless one is configured', () => {
+    const file = join(credentialsDir, 'wechatpay.json');
+    const config = JSON.parse(readFileSync(file, 'utf8'));
+    const { appSecret: _a, miniProgramAppSecret: _m, oauthGateway: _o, apiGateway: _g, ...bare } = config;
+    writeFileSync(file, JSON.stringify(bare));
+    const wechat = loadCredentials(credentialsDir).wechatpay!;
+    expect([wechat.oauthGateway, wechat.apiGateway]).toEqual(['https://open.weixin.qq.com', 'https://api.weixin.qq.com']);
+    expect([wechat.appSecret, wechat.miniProgramAppSecret]).toEqual([undefined, undefined]);
+    writeFileSync(file, JSON.stringify({ ...config, appSecret: 'env:TEST_WECHAT_APP_SECRET' }));
+    expect(loadCredentials(credentialsDir, { TEST_WECHAT_APP_SECRET: `${sandbox.wechatpay.appSecret}\n` }).wechatpay?.appSecret).toBe(sandbox.wechatpay.appSecret);
+    expect(() => loadCredentials(credentialsDir, { TEST_WECHAT_APP_SECRET: 'short' })).toThrow(/AppSecret/);
+    writeFileSync(file, JSON.stringify(config));
+  });
+
+  it('adds AppSecrets to a demo data directory made before they existed, on both sides', () => {
+    const old = mkdtempSync(join(tmpdir(), 'cashier-keys-old-'));
+    const made = ensureDemoCredentials(old, 'http://127.0.0.1:8788');
+    const secretsFile = join(old, 'sandbox', 'secrets.json');
+    const { appSecret: _a, miniProgramAppSecret: _m, ...olderWechat } = made.sandbox.wechatpay;
+    writeFileSync(secretsFile, JSON.stringify({ ...made.sandbox, wechatpay: olderWechat }));
+    const file = join(made.credentialsDir, 'wechatpay.json');
+    const { appSecret: _c, miniProgramAppSecret: _d, oauthGateway: _o, apiGateway: _g, ...olderConfig } = JSON.parse(readFileSync(file, 'utf8'));
+    writeFileSync(file, JSON.stringify(olderConfig));
+
+    const upgraded = ensureDemoCredentials(old, 'http://127.0.0.1:8788');
+    expect(upgraded.sandbox.wechatpay.apiV3Key).toBe(made.sandbox.wechatpay.apiV3Key);
+    expect(upgraded.sandbox.wechatpay.appSecret).toMatch(/^[0-9a-f]{32}$/);
+    const wechat = loadCredentials(made.credentialsDir).wechatpay!;
+    expect([wechat.appSecret, wechat.miniProgramAppSecret]).toEqual([upgraded.sandbox.wechatpay.appSecret, upgraded.sandbox.wechatpay.miniProgramAppSecret]);
+    expect(wechat.apiGateway).toBe('http://127.0.0.1:8788');
+    expect(JSON.parse(readFileSync(secretsFile, 'utf8')).wechatpay.appSecret).toBe(upgraded.sandbox.wechatpay.appSecret);
+  });
+
   it('reads a field from the environment with env:NAME', () => {
     const file = join(credentialsDir, 'alipay.json');
     const config = JSON.parse(readFileSync(file, 'utf8'));

@@ -26,6 +26,14 @@ export const WechatpayConfigSchema = v.strictObject({
   /** WeChat Pay's verification keys by serial: `PUB_KEY_ID_…` public keys or platform-certificate serials. */
   platformPublicKeys: v.record(v.string(), Ref),
   apiV3Key: Ref,
+  /** The official account's AppSecret: exchanges web-OAuth codes for the payer's openid (JSAPI). */
+  appSecret: v.optional(Ref),
+  /** The mini-program's AppSecret: exchanges wx.login codes (jscode2session) for the payer's openid. */
+  miniProgramAppSecret: v.optional(Ref),
+  /** Where the customer's browser is sent for web OAuth (connect/oauth2/authorize). */
+  oauthGateway: v.optional(v.pipe(v.string(), v.url()), 'https://open.weixin.qq.com'),
+  /** Where code exchanges go, server to server (sns/oauth2/access_token, sns/jscode2session). */
+  apiGateway: v.optional(v.pipe(v.string(), v.url()), 'https://api.weixin.qq.com'),
 });
 
 export const AlipayConfigSchema = v.strictObject({
@@ -59,6 +67,10 @@ export interface WechatpayCredentials {
   readonly merchantPrivateKey: KeyObject;
   readonly platformPublicKeys: ReadonlyMap<string, KeyObject>;
   readonly apiV3Key: string;
+  readonly appSecret: string | undefined;
+  readonly miniProgramAppSecret: string | undefined;
+  readonly oauthGateway: string;
+  readonly apiGateway: string;
 }
 
 export interface AlipayCredentials {
@@ -130,6 +142,10 @@ export function loadCredentials(dir: string, env: NodeJS.ProcessEnv = process.en
         merchantPrivateKey: loadPrivateKey(read(wechat.merchantPrivateKey)),
         platformPublicKeys: new Map(Object.entries(wechat.platformPublicKeys).map(([serial, ref]) => [serial, loadPublicKey(read(ref))])),
         apiV3Key: apiV3Key(read(wechat.apiV3Key)),
+        appSecret: wechat.appSecret === undefined ? undefined : appSecret(read(wechat.appSecret)),
+        miniProgramAppSecret: wechat.miniProgramAppSecret === undefined ? undefined : appSecret(read(wechat.miniProgramAppSecret)),
+        oauthGateway: wechat.oauthGateway,
+        apiGateway: wechat.apiGateway,
       },
     }),
     ...(alipay && {
@@ -185,4 +201,11 @@ function apiV3Key(text: string): string {
   // AEAD_AES_256_GCM needs 32 bytes; the APIv3 key is 32 ASCII characters (reference §1.4).
   if (Buffer.byteLength(key) !== 32) throw new CredentialsError('the WeChat Pay APIv3 key must be 32 characters');
   return key;
+}
+
+function appSecret(text: string): string {
+  const secret = text.trim();
+  // WeChat's AppSecrets are 32 hex characters; the check only refuses what is plainly not one (a pasted line break).
+  if (!/^[\x21-\x7e]{16,64}$/.test(secret)) throw new CredentialsError('a WeChat AppSecret must be 16–64 printable characters');
+  return secret;
 }

@@ -15,9 +15,10 @@ import { pay, optionsFor } from '../payments/pay.ts';
 import { refreshOrder } from '../payments/refresh.ts';
 import { attemptsOf } from '../store/attempts.ts';
 import { getOrderById, merchantById, type MerchantRow, type OrderRow } from '../store/orders.ts';
-import { sessionOrderId } from '../store/sessions.ts';
+import { findSession, type SessionRow } from '../store/sessions.ts';
+import { allowedOrigins, miniProgramLogin, MiniProgramLoginSchema, payerOpenid, payerSummary, wechatOAuthPages } from './wechat-oauth.ts';
 
-type Env = { Variables: { order: OrderRow; merchant: MerchantRow } };
+type Env = { Variables: { order: OrderRow; merchant: MerchantRow; session: SessionRow } };
 
 const CLIENT_HINTS = ['sec-ch-ua', 'sec-ch-ua-mobile', 'sec-ch-ua-platform'] as const;
 const BRIDGES = { weixin: 'hasWeixinBridge', alipay: 'hasAlipayBridge', app: 'hasAppBridge' } as const;
@@ -45,21 +46,26 @@ export function cashierApi(deps: Deps) {
   // Per process: a second BFF process may query once more, which the channels tolerate.
   const lastRefresh = new Map<string, number>();
   const session = createMiddleware<Env>(async (c, next) => {
-    const token = bearer(c);
-    const orderId = token ? await sessionOrderId(deps.db, token) : undefined;
-    const order = orderId ? await getOrderById(deps.db, orderId) : undefined;
-    const merchant = order ? await merchantById(deps.db, order.merchant_id) : undefined;
-    if (!order || !merchant) throw new ApiError(401, 'invalid_session', 'the cashier session is unknown or has expired');
+    // Order status changes under the same URL: a back-navigation must not be answered from the browser's cache.
+    c.header('Cache-Control', 'no-store');
     const origin = c.req.header('origin');
+    // The refusals below (unknown session, origin not allowed) are readable by the page that made the request, so
+    // the widget can say "this link has expired" rather than "could not be reached"; they reveal nothing of an order.
     if (origin !== undefined) {
-      if (!allowedOrigins(order, merchant).includes(origin)) {
-        throw new ApiError(403, 'origin_not_allowed', `${origin} may not use this order's cashier`);
-      }
       c.header('Access-Control-Allow-Origin', origin);
       c.header('Vary', 'Origin');
     }
+    const token = bearer(c);
+    const row = token ? await findSession(deps.db, token) : undefined;
+    const order = row ? await getOrderById(deps.db, row.orderId) : undefined;
+    const merchant = order ? await merchantById(deps.db, order.merchant_id) : undefined;
+    if (!row || !order || !merchant) throw new ApiError(401, 'invalid_session', 'the cashier session is unknown or has expired');
+    if (origin !== undefined && !allowedOrigins(deps, order, merchant).includes(origin)) {
+      throw new ApiError(403, 'origin_not_allowed', `${origin} may not use this order's cashier`);
+    }
     c.set('order', order);
     c.set('merchant', merchant);
+    c.set('session', row);
     await next();
   });
 
@@ -78,6 +84,8 @@ export function cashierApi(deps: Deps) {
           Vary: 'Origin',
         });
       })
+      // WeChat sign-in for the payer's openid: browser navigations that carry the session in the query.
+      .route('/wechat/oauth', wechatOAuthPages(deps))
       .use('*', session)
       .get('/session', (c) => {
         const order = c.get('order');
@@ -91,25 +99,38 @@ export function cashierApi(deps: Deps) {
           terminal,
           options,
           unavailable,
+          payer: payerSummary(deps, c.get('session')),
         });
       })
       .post('/pay', async (c) => {
         const body = await parseJson(c, PayBodySchema);
         const order = c.get('order');
         const merchant = c.get('merchant');
-        if (body.returnUrl !== undefined && !allowedOrigins(order, merchant).includes(new URL(body.returnUrl).origin)) {
+        if (body.returnUrl !== undefined && !allowedOrigins(deps, order, merchant).includes(new URL(body.returnUrl).origin)) {
           throw new ApiError(422, 'return_url_not_allowed', 'returnUrl must be on an origin this order allows', 'returnUrl');
         }
         const evidence = body.evidence ?? {};
+        const terminal = terminalOf(c, evidence);
+        // JSAPI and mini-program pay take the session's openid when the body has none (wechat-oauth.ts); without
+        // one the widget is told how to get it, before any attempt is made.
+        const option = optionsFor(deps, merchant, order, terminal, evidence.appChannels).options.find((o) => o.id === body.optionId);
+        const payer = payerOpenid(deps, c.get('session'), option, body.openid);
+        // An order that can no longer be paid says so first (pay() refuses it): no sign-in for nothing.
+        const payable = (order.status === 'open' || order.status === 'paying') && order.expires_at.getTime() > deps.now().getTime();
+        if ('required' in payer && payable) return c.json(payer.required, 409);
         const result = await pay(deps, merchant, order, {
           optionId: body.optionId,
-          terminal: terminalOf(c, evidence),
+          terminal,
           appChannels: evidence.appChannels,
           returnUrl: body.returnUrl,
           payerIp: clientIp(c),
-          openid: body.openid,
+          openid: 'openid' in payer ? payer.openid : undefined,
         });
         return c.json(result, 201);
+      })
+      .post('/wechat/miniprogram/login', async (c) => {
+        const body = await parseJson(c, MiniProgramLoginSchema);
+        return c.json(await miniProgramLogin(deps, c.get('session'), body.code));
       })
       .get('/status', async (c) => c.json(await status(deps, c.get('order').id)))
       // The widget saw the customer come back (or they pressed "I have paid"): ask the channel now, not later.
@@ -147,10 +168,6 @@ export function cashierApi(deps: Deps) {
         }),
       )
   );
-}
-
-function allowedOrigins(order: OrderRow, merchant: MerchantRow): readonly string[] {
-  return order.allowed_origins ?? merchant.allowed_origins;
 }
 
 function summary(order: OrderRow, merchant: MerchantRow) {

@@ -205,16 +205,25 @@ describe('cashier API', () => {
     expect(bad.status).toBe(400);
   });
 
-  it('refuses unknown tokens, and origins the order does not allow', async () => {
-    expect((await app.request('/cashier/v1/status', { headers: { authorization: 'Bearer cs_nope_nope_nope' } })).status).toBe(401);
+  it('refuses unknown tokens, and origins the order does not allow, in answers the page can read', async () => {
+    const expired = await app.request('/cashier/v1/status', { headers: { authorization: 'Bearer cs_nope_nope_nope', origin: 'https://shop.example' } });
+    expect(expired.status).toBe(401);
+    // Readable by the widget ("this link has expired"), and never cached.
+    expect(expired.headers.get('access-control-allow-origin')).toBe('https://shop.example');
+    expect(await expired.json()).toMatchObject({ error: { code: 'invalid_session' } });
     const { token } = await session();
     const evil = await app.request('/cashier/v1/status', { headers: { authorization: `Bearer ${token}`, origin: 'https://evil.example' } });
     expect(evil.status).toBe(403);
-    expect(evil.headers.get('access-control-allow-origin')).toBeNull();
+    // The refusal, and nothing of the order.
+    expect(await evil.json()).toEqual({ error: { code: 'origin_not_allowed', message: expect.any(String) } });
     const shop = await app.request('/cashier/v1/status', { headers: { authorization: `Bearer ${token}`, origin: 'https://shop.example' } });
     expect(shop.status).toBe(200);
     expect(shop.headers.get('access-control-allow-origin')).toBe('https://shop.example');
+    expect(shop.headers.get('cache-control')).toBe('no-store');
     expect(await shop.json()).toMatchObject({ status: 'open', version: 1 });
+    // The BFF's own hand-off page (/checkout) may use any order's cashier.
+    const own = await app.request('/cashier/v1/status', { headers: { authorization: `Bearer ${token}`, origin: 'https://pay.example' } });
+    expect(own.status).toBe(200);
   });
 
   it('opens one order only: a token cannot be used with the merchant API', async () => {

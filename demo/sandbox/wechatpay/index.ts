@@ -11,6 +11,7 @@ import type { ChannelSandbox, SandboxContext } from '../types.ts';
 import { tradeBillApp, wechatpayBillEntries } from './bills.ts';
 import { customerApp, PAGE_PATHS } from './customer.ts';
 import { refundNotification, successNotification } from './notification.ts';
+import { wechatOAuthApp } from './oauth.ts';
 import { errorAnswer, queryFault, signedAnswer, verifyMerchant, wechatpayEnv, type WechatpayEnv } from './protocol.ts';
 import { findRefund, refundsOf, type SandboxRefund } from './refund-book.ts';
 import { applyRefund, REFUND_NOT_EXIST, refundObject, settleRefund, validateRefund } from './refunds.ts';
@@ -176,6 +177,8 @@ export function wechatpaySandbox(context: SandboxContext, options: WechatpaySand
   // Trade bills (§1.9): GET /v3/bill/tradebill and the download it points at.
   app.route('/', tradeBillApp(env, context, billEntries));
   app.route('/', customerApp(env, orders, { pay, fail }));
+  // The payer's openid the real way: web OAuth and code2Session (open.weixin.qq.com, api.weixin.qq.com).
+  app.route('/', wechatOAuthApp(env));
 
   return {
     id: CHANNEL,
