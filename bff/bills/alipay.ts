@@ -2,7 +2,7 @@
 // (…_业务明细.csv, GBK, `#` preamble, column header, rows, `#…业务明细列表结束`, `#交易合计`/`#退款合计` footer)
 // becomes BillLines in fen; the footer becomes the summary. The ZIP is read with fflate's streaming Unzip.
 
-import { Unzip, UnzipInflate, type UnzipFile } from 'fflate';
+import type { UnzipFile } from 'fflate';
 import { parseYuan } from '../../shared/money/index.ts';
 import { isMoneyError } from '../../shared/errors/index.ts';
 import { parseBeijingTime } from '../../shared/channels/beijing-time.ts';
@@ -15,6 +15,7 @@ import {
   type BillLine,
   type ParsedBill,
 } from './types.ts';
+import { unzipEntries } from './zip.ts';
 
 // Exactly "#---业务明细列表---": the 汇总 file's own list marker and the 结束 line must not match.
 const LIST_START = /^#-+业务明细列表-+$/;
@@ -217,12 +218,9 @@ function entryName(file: UnzipFile): string {
  */
 export function parseAlipayBillZip(chunks: AsyncIterable<Uint8Array>): ParsedBill<AlipayBillSummary> {
   return toParsedBill(async function* () {
-    let failure: unknown;
     let detail: { name: string; reader: ReturnType<typeof createDetailReader> } | undefined;
     let done = false;
-    const ready: BillLine[] = [];
-
-    const unzip = new Unzip((file) => {
+    yield* unzipEntries<BillLine>(chunks, (file, out) => {
       const name = entryName(file);
       const candidate = !name.includes('汇总') && /\.csv$/i.test(name);
       const reader = createDetailReader();
@@ -246,42 +244,18 @@ export function parseAlipayBillZip(chunks: AsyncIterable<Uint8Array>): ParsedBil
           }
           if (detail?.reader !== reader) return;
           const line = reader.push(text);
-          if (line !== undefined) ready.push(line);
+          if (line !== undefined) out.push(line);
         }
       };
-      file.ondata = (error, data, final) => {
-        if (failure !== undefined) return;
-        try {
-          if (error) throw new BillError('bad_zip', `entry ${name}: ${error.message}`);
-          if (!sniffing && detail?.reader !== reader) return; // another entry: drop its bytes
-          feed(splitter.push(data));
-          if (final) {
-            feed(splitter.end());
-            if (detail?.reader === reader) done = true;
-          }
-        } catch (caught) {
-          failure = caught;
+      return (data, final) => {
+        if (!sniffing && detail?.reader !== reader) return; // another entry: drop its bytes
+        feed(splitter.push(data));
+        if (final) {
+          feed(splitter.end());
+          if (detail?.reader === reader) done = true;
         }
       };
-      file.start();
     });
-    unzip.register(UnzipInflate);
-
-    const push = (chunk: Uint8Array, final: boolean) => {
-      try {
-        unzip.push(chunk, final);
-      } catch (error) {
-        if (failure === undefined) failure = new BillError('bad_zip', `the ZIP is damaged: ${(error as Error).message}`);
-      }
-      if (failure !== undefined) throw failure;
-    };
-
-    for await (const chunk of chunks) {
-      push(chunk, false);
-      yield* ready.splice(0);
-    }
-    push(new Uint8Array(0), true);
-    yield* ready.splice(0);
     if (!detail) throw new BillError('no_detail_entry', 'the ZIP has no …_业务明细.csv entry with a 业务明细列表');
     if (!done) throw new BillError('bad_zip', `the ZIP ends inside ${detail.name}`);
     return detail.reader.finish();

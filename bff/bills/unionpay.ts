@@ -10,9 +10,10 @@
 // 2,500,000-fen txnAmt with settleAmt `C000002499976`) and integrators' field lists (lyonliyang/demo UnionField;
 // a 交广科技 export naming 商户手续费 "X+n12标示D/C").
 
-import { Unzip, UnzipInflate, type UnzipFile } from 'fflate';
+import type { UnzipFile } from 'fflate';
 import { parseBeijingStamp } from '../../shared/channels/beijing-time.ts';
 import { BillError, toParsedBill, type BillLine, type ParsedBill, type UnionpayBillSummary } from './types.ts';
+import { unzipEntries } from './zip.ts';
 
 /** The ZM file's 42 field widths in bytes, in order (official SDK parseZMFile). */
 export const ZM_FIELD_WIDTHS = [
@@ -257,70 +258,34 @@ function isZmEntry(file: UnzipFile): boolean {
  */
 export function parseUnionpayBillZip(chunks: AsyncIterable<Uint8Array>, options: UnionpayBillOptions = {}): ParsedBill<UnionpayBillSummary> {
   return toParsedBill(async function* () {
-    let failure: unknown;
     let zm: { name: string; reader: ReturnType<typeof createZmReader> } | undefined;
     let done = false;
-    const ready: BillLine[] = [];
-
-    const unzip = new Unzip((file) => {
-      if (failure !== undefined || !isZmEntry(file)) {
-        file.ondata = () => {}; // read through, dropped
-        file.start();
-        return;
+    yield* unzipEntries<BillLine>(chunks, (file, out) => {
+      if (!isZmEntry(file)) return undefined; // read through, dropped
+      if (zm) throw new BillError('no_detail_entry', `two ZM files in the ZIP: ${zm.name} and ${file.name}`);
+      const named = dayOfZmName(file.name);
+      if (named !== undefined && options.day !== undefined && named !== options.day) {
+        throw new BillError('bad_header', `the ZM file ${file.name} is for ${named}, not ${options.day}`);
       }
-      try {
-        if (zm) throw new BillError('no_detail_entry', `two ZM files in the ZIP: ${zm.name} and ${file.name}`);
-        const named = dayOfZmName(file.name);
-        if (named !== undefined && options.day !== undefined && named !== options.day) {
-          throw new BillError('bad_header', `the ZM file ${file.name} is for ${named}, not ${options.day}`);
-        }
-        const day = named ?? options.day;
-        if (day === undefined) throw new BillError('bad_header', `the ZM file name ${file.name} carries no INN{yyMMdd} date and no day was given`);
-        zm = { name: file.name, reader: createZmReader(day, options.merId) };
-      } catch (error) {
-        failure = error;
-        return;
-      }
-      const { reader } = zm;
+      const day = named ?? options.day;
+      if (day === undefined) throw new BillError('bad_header', `the ZM file name ${file.name} carries no INN{yyMMdd} date and no day was given`);
+      const reader = createZmReader(day, options.merId);
+      zm = { name: file.name, reader };
       const splitter = createByteLineSplitter();
       const feed = (lines: Uint8Array[]) => {
         for (const bytes of lines) {
           const line = reader.push(bytes);
-          if (line !== undefined) ready.push(line);
+          if (line !== undefined) out.push(line);
         }
       };
-      file.ondata = (error, data, final) => {
-        if (failure !== undefined) return;
-        try {
-          if (error) throw new BillError('bad_zip', `entry ${file.name}: ${error.message}`);
-          feed(splitter.push(data));
-          if (final) {
-            feed(splitter.end());
-            done = true;
-          }
-        } catch (caught) {
-          failure = caught;
+      return (data, final) => {
+        feed(splitter.push(data));
+        if (final) {
+          feed(splitter.end());
+          done = true;
         }
       };
-      file.start();
     });
-    unzip.register(UnzipInflate);
-
-    const push = (chunk: Uint8Array, final: boolean) => {
-      try {
-        unzip.push(chunk, final);
-      } catch (error) {
-        if (failure === undefined) failure = new BillError('bad_zip', `the ZIP is damaged: ${(error as Error).message}`);
-      }
-      if (failure !== undefined) throw failure;
-    };
-
-    for await (const chunk of chunks) {
-      push(chunk, false);
-      yield* ready.splice(0);
-    }
-    push(new Uint8Array(0), true);
-    yield* ready.splice(0);
     if (!zm) throw new BillError('no_detail_entry', 'the ZIP has no ZM file (INN…ZM_{merId})');
     if (!done) throw new BillError('bad_zip', `the ZIP ends inside ${zm.name}`);
     return zm.reader.finish();
