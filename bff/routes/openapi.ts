@@ -138,6 +138,23 @@ export function openApiDocument() {
           responses: { '201': { description: 'Next action', content: content('PayAction') }, '503': { description: 'The channel did not answer' }, ...errors },
         },
       },
+      '/cashier/v1/wechat/oauth': {
+        get: {
+          summary: 'Inside WeChat: sign the payer in (snsapi_base) for the openid JSAPI pay needs; back to `return` with cashier_oauth=ok|denied|failed',
+          parameters: [
+            { name: 'session', in: 'query', required: true, schema: { type: 'string' } },
+            { name: 'return', in: 'query', required: true, schema: { type: 'string', format: 'uri' } },
+          ],
+          responses: { '302': { description: 'To WeChat’s authorize page' }, ...errors },
+        },
+      },
+      '/cashier/v1/wechat/miniprogram/login': {
+        post: {
+          summary: 'In a mini-program: a wx.login code, exchanged for the payer’s openid under the mini-program',
+          security: [{ cashierSession: [] }],
+          responses: { '200': { description: '{ ok: true }' }, '503': { description: 'WeChat did not answer' }, ...errors },
+        },
+      },
       '/cashier/v1/status': {
         get: { summary: 'The order status', security: [{ cashierSession: [] }], responses: { '200': { description: 'Status' }, ...errors } },
       },
