@@ -18,6 +18,7 @@ import { DEMO_SETTINGS, previewApp } from './preview/index.ts';
 import { reconciliationApp } from './reconciliation/index.ts';
 import { SANDBOX_FEE_TERMS } from './sandbox/bills.ts';
 import { startSandbox } from './sandbox/server.ts';
+import { appHostApp } from './app-host/index.ts';
 import { widgetTestApp } from './widget-test/index.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -64,6 +65,7 @@ const bff = await startBff({ dataDir, port: ports.bff, hostname, databaseUrl: pr
 const page = new Hono()
   .route('/', previewApp())
   .route('/', widgetTestApp({ bffUrl: bff.url, sandboxUrl, merchantsFile: join(dataDir, 'merchants.json') }))
+  .route('/', appHostApp({ sandboxUrl }))
   .route('/', reconciliationApp({ bffUrl: bff.url, operatorToken: () => operatorToken(process.env, dataDir) }))
   .use('/*', serveStatic({ root: dist }));
 const pageServer = serve({ fetch: page.fetch, port: ports.page, hostname });
@@ -71,6 +73,7 @@ const pageServer = serve({ fetch: page.fetch, port: ports.page, hostname });
 console.log(`Unified cashier demo (embedded store in ${dataDir}):
   demo page   ${pageOrigin}/
   widget      ${pageOrigin}/widget-test.html   (a test shop page: a new order, the widget by script tag)
+  app         ${pageOrigin}/app-host/   (the widget's test page inside a demo merchant app, with its SDK bridge)
   BFF         ${bff.url}/openapi.json
   reconcile   ${pageOrigin}/reconciliation   (each channel's daily bill against our records)
   sandbox     ${sandbox.publicUrl}/   (channel orders, pay / fail / abandon, notifications)`);

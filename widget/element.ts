@@ -1,5 +1,6 @@
-// <cashier-checkout session="…" locale="en" bff="…" channel="…">: the widget as a custom element. It mounts when
-// connected (or when its session changes) and unmounts when removed; events bubble from it as `cashier:<type>`.
+// <cashier-checkout session="…" locale="en" bff="…" channel="…" return-url="…" miniprogram-page="…">: the widget as
+// a custom element. It mounts when connected (or when its session changes) and unmounts when removed; events bubble
+// from it as `cashier:<type>`.
 
 import type { ChannelId } from '../shared/channels/types.ts';
 import type { MountOptions, WidgetHandle } from './mount.tsx';
@@ -19,7 +20,7 @@ export function defineCheckoutElement(mounter: Mounter, registry: CustomElementR
     declare pending: boolean | undefined;
 
     static get observedAttributes() {
-      return ['session', 'locale', 'bff', 'channel', 'return-url'];
+      return ['session', 'locale', 'bff', 'channel', 'return-url', 'miniprogram-page'];
     }
 
     connectedCallback() {
@@ -51,6 +52,7 @@ export function defineCheckoutElement(mounter: Mounter, registry: CustomElementR
           ...(attr('bff') ? { bff: attr('bff') as string } : {}),
           ...(attr('channel') ? { channel: attr('channel') as ChannelId } : {}),
           ...(attr('return-url') ? { returnUrl: attr('return-url') as string } : {}),
+          ...(attr('miniprogram-page') ? { miniProgramPage: attr('miniprogram-page') as string } : {}),
           ...(nonce ? { nonce } : {}),
         };
         try {

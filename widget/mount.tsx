@@ -7,12 +7,12 @@ import type { ChannelId } from '../shared/channels/types.ts';
 import { createApiClient } from './api/client.ts';
 import type { CheckoutEvent } from './events.ts';
 import { messages, pickLocale } from './i18n/index.ts';
+import type { LoadChunk } from './in-app/types.ts';
 import { browserHost } from './model/host.ts';
 import { CheckoutModel, disposeModel } from './model/CheckoutModel.ts';
-import type { QrModule } from './qr/types.ts';
-import { defaultReturnUrl } from './return-url.ts';
+import { OAUTH_PARAM, RESUME_PARAM, defaultReturnUrl } from './return-url.ts';
 import { CSS, THEME_PROPERTIES, type Theme } from './styles.ts';
-import { collectEvidence } from './terminal-evidence.ts';
+import { evidenceWhenReady } from './terminal-evidence.ts';
 import { Checkout } from './views/Checkout.tsx';
 
 export interface MountOptions {
@@ -30,6 +30,10 @@ export interface MountOptions {
   readonly returnUrl?: string;
   /** Select this channel's first option at the start. */
   readonly channel?: ChannelId;
+  /** Inside a WeChat mini-program: the page of the mini-program that pays (widget/miniprogram); `/pages/cashier/pay`. */
+  readonly miniProgramPage?: string;
+  /** Set by the BFF's hand-off page (/checkout) on itself: inside WeChat or Alipay, show how to open it elsewhere. */
+  readonly handoffPage?: boolean;
 }
 
 export interface WidgetHandle {
@@ -37,7 +41,8 @@ export interface WidgetHandle {
 }
 
 export interface Runtime {
-  readonly loadQr: () => Promise<QrModule>;
+  /** The lazily loaded chunks (QR encoder, hand-off sheet, bridges): from beside the script, or the ES build's. */
+  readonly loadChunk: LoadChunk;
   /** The BFF when the options name none: the origin the widget was loaded from. */
   readonly defaultBff: string | undefined;
 }
@@ -63,12 +68,18 @@ export function createMounter(runtime: Runtime) {
     shadow.append(container);
 
     const locale = pickLocale(options.locale, doc.documentElement.lang, win.navigator.languages ?? [win.navigator.language]);
+    const pageUrl = win.location.href;
     const model = new CheckoutModel({
       api: createApiClient({ bff, token: options.session }),
       host: browserHost(win),
-      evidence: collectEvidence(win),
-      loadQr: runtime.loadQr,
-      returnUrl: options.returnUrl ?? defaultReturnUrl(win.location.href),
+      evidence: (signal) => evidenceWhenReady(win, signal),
+      loadChunk: runtime.loadChunk,
+      token: options.session,
+      window: win,
+      pageUrl,
+      handoffPage: options.handoffPage,
+      miniProgramPage: options.miniProgramPage,
+      returnUrl: options.returnUrl ?? defaultReturnUrl(pageUrl),
       preferredChannel: options.channel,
       onEvent(event) {
         try {
@@ -79,12 +90,28 @@ export function createMounter(runtime: Runtime) {
       },
     });
     const uid = Math.random().toString(36).slice(2, 10);
-    render(<Checkout model={model} locale={locale} t={messages(locale)} uid={uid} />, container);
+    const added = new Set<string>();
+    // A chunk's view brings its own styles, applied the way the widget's own are (the nonce, or a constructed sheet).
+    const addStyles = (css: string) => {
+      if (!added.has(css)) applyStyles(shadow, options.nonce, css, container);
+      added.add(css);
+    };
+    render(<Checkout model={model} locale={locale} t={messages(locale)} uid={uid} addStyles={addStyles} />, container);
+    // Back from WeChat sign-in: the model has read where to resume; a reload must not pay again. Once every widget
+    // mounted in this task has read it too.
+    const cleanUrl = win.setTimeout(() => {
+      const url = new URL(win.location.href);
+      if (!url.searchParams.has(RESUME_PARAM) && !url.searchParams.has(OAUTH_PARAM)) return;
+      url.searchParams.delete(RESUME_PARAM);
+      url.searchParams.delete(OAUTH_PARAM);
+      win.history.replaceState(win.history.state, '', url.toString());
+    }, 0);
 
     const handle: WidgetHandle = {
       unmount() {
         if ((element as Mounted)[HANDLE] !== handle) return;
         delete (element as Mounted)[HANDLE];
+        win.clearTimeout(cleanUrl);
         render(null, container);
         disposeModel(model);
         shadow.replaceChildren();
@@ -102,19 +129,20 @@ export function createMounter(runtime: Runtime) {
   return { mount, unmount };
 }
 
-function applyStyles(shadow: ShadowRoot, nonce: string | undefined): void {
+/** The widget's stylesheet, or (`before` given) a chunk's, after the others so that it may override them. */
+function applyStyles(shadow: ShadowRoot, nonce: string | undefined, css = CSS, before?: Node): void {
   const doc = shadow.ownerDocument;
   if (nonce === undefined && 'adoptedStyleSheets' in shadow && typeof CSSStyleSheet === 'function' && 'replaceSync' in CSSStyleSheet.prototype) {
     // Constructed stylesheets are not inline styles: a CSP without 'unsafe-inline' allows them.
     const sheet = new CSSStyleSheet();
-    sheet.replaceSync(CSS);
-    shadow.adoptedStyleSheets = [sheet];
+    sheet.replaceSync(css);
+    shadow.adoptedStyleSheets = before ? [...shadow.adoptedStyleSheets, sheet] : [sheet];
     return;
   }
   const style = doc.createElement('style');
   if (nonce !== undefined) style.nonce = nonce;
-  style.textContent = CSS;
-  shadow.append(style);
+  style.textContent = css;
+  shadow.insertBefore(style, before ?? null);
 }
 
 /** The theme object as `--cashier-*` properties on the widget's root (set through CSSOM, which CSP allows). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultReturnUrl } from './return-url.ts';
+import { defaultReturnUrl, readResume, resumeUrl } from './return-url.ts';
 
 describe('the default return URL', () => {
   it('is the page without its fragment', () => {
@@ -12,5 +12,20 @@ describe('the default return URL', () => {
     expect(defaultReturnUrl(back)).toBe('https://shop.example/pay?session=cs_1');
     // A merchant's own `method` parameter without Alipay's signature stays.
     expect(defaultReturnUrl('https://shop.example/pay?method=card')).toBe('https://shop.example/pay?method=card');
+  });
+});
+
+describe('resuming after WeChat sign-in', () => {
+  it('names the order and option on the way out, reads them and the outcome on the way back', () => {
+    const out = resumeUrl('https://shop.example/pay?session=cs_1', 'ord_ABC', 'wechatpay:jsapi');
+    expect(out).toBe('https://shop.example/pay?session=cs_1&cashier_resume=ord_ABC.wechatpay%3Ajsapi');
+    expect(readResume(`${out}&cashier_oauth=ok`)).toEqual({ orderId: 'ord_ABC', optionId: 'wechatpay:jsapi', oauth: 'ok' });
+    expect(readResume(`${out}&cashier_oauth=denied`)?.oauth).toBe('denied');
+    expect(readResume(out)).toBeUndefined();
+    expect(readResume(`${out}&cashier_oauth=maybe`)).toBeUndefined();
+  });
+
+  it('never sends the markers back out as part of a return URL', () => {
+    expect(defaultReturnUrl('https://shop.example/pay?session=cs_1&cashier_resume=ord_1.x&cashier_oauth=ok')).toBe('https://shop.example/pay?session=cs_1');
   });
 });

@@ -1,26 +1,34 @@
 // The script-tag build (dist/cashier.js, the global `Cashier`): `<script src="https://bff/cashier.js" defer>`, then
 // `Cashier.mount(el, { session, locale?, theme?, onEvent?, nonce? })`, or markup alone: any element with
 // `data-cashier-session` is mounted once the page is parsed, and <cashier-checkout session="…"> is defined.
-// The QR chunk is fetched from beside this script, the first time a QR code is shown.
+// The chunks (QR encoder, hand-off sheet, bridges) are fetched from beside this script when first needed; each is
+// built on its own and takes Preact and the rest of in-app/runtime.ts from this bundle (vite.widget.ts).
 
 import type { ChannelId } from '../shared/channels/types.ts';
 import { defineCheckoutElement } from './element.ts';
+import * as runtime from './in-app/runtime.ts';
+import type { ChunkName, LoadChunk } from './in-app/types.ts';
 import { createMounter, type MountOptions } from './mount.tsx';
-import type { QrModule } from './qr/types.ts';
 import type { Theme } from './styles.ts';
 
 export type { CheckoutEvent } from './events.ts';
 export type { MountOptions, WidgetHandle } from './mount.tsx';
 
-/** The QR chunk's file name, content-hashed, set by the build (vite.widget.ts). */
-declare const __CASHIER_QR_CHUNK__: string;
+/** Each chunk's file name, content-hashed, set by the build (vite.widget.ts). */
+declare const __CASHIER_CHUNKS__: Readonly<Record<ChunkName, string>>;
 declare const __CASHIER_VERSION__: string;
 
 const script = (document.currentScript as HTMLScriptElement | null) ?? document.querySelector<HTMLScriptElement>('script[src*="cashier.js"]');
 const scriptUrl = script?.src || location.href;
 
+const loadChunk = (async (name: ChunkName) => {
+  const chunk = (await import(/* @vite-ignore */ new URL(__CASHIER_CHUNKS__[name], scriptUrl).href)) as { __cashierInit?: (shared: typeof runtime) => void };
+  chunk.__cashierInit?.(runtime);
+  return chunk;
+}) as LoadChunk;
+
 const mounter = createMounter({
-  loadQr: () => import(/* @vite-ignore */ new URL(__CASHIER_QR_CHUNK__, scriptUrl).href) as Promise<QrModule>,
+  loadChunk,
   defaultBff: new URL('.', scriptUrl).href.replace(/\/$/, ''),
 });
 
@@ -39,6 +47,8 @@ export function mountAll(root: ParentNode = document): void {
       ...(data.cashierBff ? { bff: data.cashierBff } : {}),
       ...(data.cashierChannel ? { channel: data.cashierChannel as ChannelId } : {}),
       ...(data.cashierReturnUrl ? { returnUrl: data.cashierReturnUrl } : {}),
+      ...(data.cashierMiniprogramPage ? { miniProgramPage: data.cashierMiniprogramPage } : {}),
+      ...(data.cashierHandoff === 'true' ? { handoffPage: true } : {}),
       ...(themeOf(data.cashierTheme) ? { theme: themeOf(data.cashierTheme) as Theme } : {}),
       // A nonce on the script tag covers the widget's styles too.
       ...(script?.nonce ? { nonce: script.nonce } : {}),

@@ -59,13 +59,6 @@ button:disabled{cursor:default;opacity:.7}
 .link{border:0;background:none;color:var(--cashier-primary);text-decoration:underline;padding:8px 0;min-height:0;display:block;margin:4px auto 0}
 .alert{color:var(--cashier-danger);margin:8px 0 0}
 .notice{margin:8px 0 0}
-.qr-view{text-align:center}
-.qr-view h2{justify-content:center}
-.qr{margin:8px auto;width:220px;max-width:100%;aspect-ratio:1;background:#fff;padding:0;border:1px solid var(--cashier-border);border-radius:8px}
-.qr svg{display:block;width:100%;height:100%}
-.qr .placeholder{display:flex;align-items:center;justify-content:center;height:100%;color:var(--cashier-muted);font-size:13px}
-.countdown{font-variant-numeric:tabular-nums;margin:4px 0}
-.countdown strong{font-size:17px}
 .result{text-align:center;padding:8px 0}
 .result h2{justify-content:center;font-size:20px}
 .result.succeeded h2{color:var(--cashier-success)}

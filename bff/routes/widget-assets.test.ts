@@ -5,6 +5,7 @@ import { widgetAssets, type AssetReader } from './widget-assets.ts';
 const FILES: Record<string, string> = {
   'cashier.js': 'var Cashier=(function(){return {}})();'.repeat(20),
   'cashier-qr.Ab12Cd34.js': 'export function encodeQr(){}',
+  'cashier-handoff.Xy12Cd34.js': 'export function HandoffSheet(){}',
   'esm/index.js': 'export const mount=1;',
   'esm/qr.Zz99Yy88.js': 'export const q=1;',
 };
@@ -35,6 +36,9 @@ describe('the widget assets', () => {
     const chunk = await app.request('/cashier-qr.Ab12Cd34.js');
     expect(chunk.status).toBe(200);
     expect(chunk.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    const handoff = await app.request('/cashier-handoff.Xy12Cd34.js');
+    expect(handoff.status).toBe(200);
+    expect(handoff.headers.get('access-control-allow-origin')).toBe('*');
     const esm = await app.request('/esm/qr.Zz99Yy88.js');
     expect(esm.headers.get('cache-control')).toContain('immutable');
     expect((await app.request('/esm/index.js')).headers.get('cache-control')).toMatch(/max-age=300\b/);
@@ -47,7 +51,7 @@ describe('the widget assets', () => {
   });
 
   it('serves nothing else', async () => {
-    for (const path of ['/cashier-qr.js', '/esm/../package.json', '/esm/%2e%2e%2fpackage.json', '/cashier.js.map', '/esm/missing.Abcdef12.js']) {
+    for (const path of ['/cashier-qr.js', '/cashier-secrets.Abcdef12.js', '/esm/../package.json', '/esm/%2e%2e%2fpackage.json', '/cashier.js.map', '/esm/missing.Abcdef12.js']) {
       expect((await app.request(path)).status, path).toBe(404);
     }
   });
@@ -64,6 +68,8 @@ describe('the widget assets', () => {
     // The token is data: escaped into the attribute, never markup.
     expect(html).toContain('data-cashier-session="cs_abc&quot;&gt;&lt;script&gt;12345"');
     expect(html).toContain('data-cashier-channel="alipay"');
+    // It knows it is the hand-off page: inside WeChat it shows how to open itself in the browser.
+    expect(html).toContain('data-cashier-handoff="true"');
     expect(html.match(/<script/g)).toHaveLength(1);
 
     // UnionPay's gateway returns the customer with a form POST.

@@ -1,7 +1,8 @@
 // The built widget, served by the BFF as a merchant's page loads it: /cashier.js (the script-tag bundle, a stable
-// URL with a short cache), its content-hashed QR chunk and the ES module build under /esm/ (immutable), all with
-// CORS open to any page (public code; the QR chunk and the ES modules are fetched in CORS mode by import()), and
-// the hand-off page /checkout?session=… that opens the widget for a session on the BFF's own origin.
+// URL with a short cache), its content-hashed chunks (QR, hand-off sheet, in-app bridges) and the ES module build
+// under /esm/ (immutable), all with CORS open to any page (public code; chunks and ES modules are fetched in CORS
+// mode by import()), and the hand-off page /checkout?session=… that opens the widget for a session on the BFF's own
+// origin: where a customer continues an order in the phone's browser or on another device.
 
 import { Hono, type Context } from 'hono';
 
@@ -16,7 +17,7 @@ export interface WidgetAssetsOptions {
 
 /** The files that may be served, and nothing else (no path reaches the file system unchecked). */
 const ENTRY = /^cashier\.js$|^esm\/index\.js$/;
-const HASHED = /^cashier-qr\.[\w-]{6,}\.js$|^esm\/[\w-]+\.[\w-]{6,}\.js$/;
+const HASHED = /^cashier-(?:qr|handoff|jsapi|miniprogram|app)\.[\w-]{6,}\.js$|^esm\/[\w-]+\.[\w-]{6,}\.js$/;
 
 const SHORT_CACHE = 'public, max-age=300, stale-while-revalidate=86400';
 const IMMUTABLE = 'public, max-age=31536000, immutable';
@@ -60,7 +61,7 @@ export function widgetAssets(options: WidgetAssetsOptions = {}) {
   return (
     new Hono()
       .get('/cashier.js', (c) => asset(c, 'cashier.js'))
-      .get('/:file{cashier-qr\\.[\\w-]+\\.js}', (c) => asset(c, c.req.param('file')))
+      .get('/:file{cashier-[a-z]+\\.[\\w-]+\\.js}', (c) => asset(c, c.req.param('file')))
       .get('/esm/:file{[\\w.-]+\\.js}', (c) => asset(c, `esm/${c.req.param('file')}`))
       // The hand-off page: a customer continuing an order on another device or in the phone's browser. UnionPay's
       // gateway sends the customer back with a form POST (channel-protocols.md §3.3), so POST shows the same page.
@@ -87,10 +88,12 @@ function checkoutPage(c: Context) {
     return c.body(page(nonce, '<p>This payment link is not complete. Go back to the shop and try again.</p>'), 400, headers);
   }
   const channelAttr = channel && CHANNEL.test(channel) ? ` data-cashier-channel="${escapeHtml(channel)}"` : '';
+  // data-cashier-handoff: opened inside WeChat or the Alipay client, which cannot pay that channel, the widget shows
+  // how to open this very page in the browser instead of the options.
   return c.body(
     page(
       nonce,
-      `<div id="cashier" data-cashier-session="${escapeHtml(session)}"${channelAttr}></div>
+      `<div id="cashier" data-cashier-session="${escapeHtml(session)}"${channelAttr} data-cashier-handoff="true"></div>
 <script src="/cashier.js" defer nonce="${nonce}"></script>`,
     ),
     200,

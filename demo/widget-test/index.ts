@@ -3,7 +3,8 @@
 // serves a page that loads the widget from the BFF by script tag, under a strict Content-Security-Policy.
 // GET /widget-test.html without a session makes the order(s) and redirects to the same page with them in the URL,
 // so a channel's page sends the customer back to the same order (UnionPay's return is a POST: served the same).
-// Query: mode=auto|mount|element|two|esm (the ES module build, imported from the BFF), locale, lang (the page's <html lang>), amount (fen), expires (seconds), subject.
+// Query: mode=auto|mount|element|two|esm (the ES module build, imported from the BFF), locale, lang (the page's <html lang>), amount (fen), expires (seconds), subject,
+// app=1 (the page as the demo merchant app's web view shows it: with the app's injected bridge, demo/app-host).
 
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -61,11 +62,14 @@ export function widgetTestApp(options: WidgetTestOptions) {
     const nonce = randomBytes(16).toString('base64');
     const locale = url.searchParams.get('locale');
     const lang = url.searchParams.get('lang') ?? 'en';
+    const inApp = url.searchParams.get('app') === '1';
     const csp = [
       "default-src 'none'",
       `script-src 'nonce-${nonce}' ${options.bffUrl}`,
       `style-src 'nonce-${nonce}'`,
-      `connect-src ${options.bffUrl}`,
+      // In app mode the injected bridge plays the app's native side, which calls the app's own server: an app's
+      // native code is not under the page's CSP, this stand-in is.
+      `connect-src ${options.bffUrl}${inApp ? " 'self'" : ''}`,
       "img-src 'self' data:",
       `form-action 'self' ${options.sandboxUrl}`,
       "base-uri 'none'",
@@ -85,6 +89,7 @@ export function widgetTestApp(options: WidgetTestOptions) {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Celadon Tea House — checkout</title>
+${inApp ? `<script src="/app-host/bridge.js" nonce="${nonce}"></script>` : ''}
 <style nonce="${nonce}">
 body{margin:0;font-family:system-ui,sans-serif;background:#f5f6f8;color:#1d2129}
 header{background:#1d2129;color:#fff;padding:12px 16px}

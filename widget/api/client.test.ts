@@ -27,6 +27,32 @@ describe('the cashier API client', () => {
     expect(evidenceQuery({ hasWeixinBridge: false })).toBe('');
   });
 
+  it('keeps what the BFF says beside the error (how to sign in with WeChat), and fills in the sign-in link', async () => {
+    const wechat = { flow: 'oauth', authUrl: 'https://pay.example/cashier/v1/wechat/oauth?session={session}&return={return}' };
+    const { api } = client(() => Response.json({ error: { code: 'wechat_openid_required', message: 'sign in', field: 'openid' }, wechat }, { status: 409 }));
+    const error = await api.pay({ optionId: 'wechatpay:jsapi' }).catch((caught: unknown) => caught);
+    expect(isWidgetError(error) && [error.code, error.status, error.details]).toEqual(['wechat_openid_required', 409, { wechat }]);
+    expect(api.signInUrl(wechat.authUrl, 'https://shop.example/pay?a=1&b=2')).toBe(
+      'https://pay.example/cashier/v1/wechat/oauth?session=cs_secret_token_123&return=https%3A%2F%2Fshop.example%2Fpay%3Fa%3D1%26b%3D2',
+    );
+  });
+
+  it('accepts the in-app actions only in their documented shapes', async () => {
+    const answers: unknown[] = [
+      { kind: 'jsapi', bridge: 'WeixinJSBridge', parameters: { appId: 'wx1' } },
+      { kind: 'app', channel: 'alipay', parameters: 'app_id=1&sign=x' },
+      { kind: 'jsapi', bridge: 'WeixinJSBridge', parameters: 'prepay_id=1' },
+      { kind: 'app', channel: 'unionpay', parameters: 7 },
+    ];
+    const { api } = client(() => Response.json({ attemptId: 'att_1', action: answers.shift() }, { status: 201 }));
+    expect((await api.pay({ optionId: 'x' })).action.kind).toBe('jsapi');
+    expect((await api.pay({ optionId: 'x' })).action.kind).toBe('app');
+    for (let i = 0; i < 2; i++) {
+      const error = await api.pay({ optionId: 'x' }).catch((caught: unknown) => caught);
+      expect(isWidgetError(error) && error.code).toBe('bad_response');
+    }
+  });
+
   it('sends the token as a bearer header, never a cookie, and posts JSON', async () => {
     const { api, seen } = client(() => Response.json({ attemptId: 'att_1', action: { kind: 'redirect', url: 'https://sandbox/x' } }, { status: 201 }));
     const paid = await api.pay({ optionId: 'alipay:wap', returnUrl: 'https://shop/back' });

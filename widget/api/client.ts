@@ -37,14 +37,16 @@ export function createApiClient(options: ApiClientOptions): CashierApi {
     if (!response.ok) {
       let code = `http_${response.status}`;
       let message = `the payment service answered ${response.status}`;
+      let details: Record<string, unknown> | undefined;
       try {
-        const body = (await response.json()) as { error?: { code?: unknown; message?: unknown } };
-        if (typeof body.error?.code === 'string') code = body.error.code;
-        if (typeof body.error?.message === 'string') message = body.error.message;
+        const { error, ...rest } = (await response.json()) as { error?: { code?: unknown; message?: unknown } };
+        if (typeof error?.code === 'string') code = error.code;
+        if (typeof error?.message === 'string') message = error.message;
+        details = rest;
       } catch {
         // Not JSON (a proxy's error page): the status says enough.
       }
-      throw new WidgetError(code, message, response.status);
+      throw new WidgetError(code, message, response.status, details);
     }
     return response;
   }
@@ -70,6 +72,10 @@ export function createApiClient(options: ApiClientOptions): CashierApi {
     async pay(body: PayRequest, signal) {
       return (await json('/pay', { method: 'POST', body: JSON.stringify(body), ...signalOf(signal) }, isPay)).body;
     },
+    // The session travels in the query of this one navigation (bff/routes/wechat-oauth.ts): a top-level page load
+    // cannot carry the Authorization header.
+    signInUrl: (template, returnUrl) =>
+      template.replace('{session}', encodeURIComponent(options.token)).replace('{return}', encodeURIComponent(returnUrl)),
     status: (signal) => json('/status', { method: 'GET', ...signalOf(signal) }, isStatus),
     refresh: (signal) => json('/status/refresh', { method: 'POST', body: '{}', ...signalOf(signal) }, isStatus),
     async stream(onStatus, signal) {
@@ -152,6 +158,10 @@ function isPay(body: unknown): body is PayResponse {
       return typeof action.url === 'string' && /^https?:/i.test(action.url);
     case 'form':
       return typeof action.action === 'string' && /^https?:/i.test(action.action) && isObject(action.fields);
+    case 'jsapi':
+      return typeof action.bridge === 'string' && isObject(action.parameters);
+    case 'app':
+      return typeof action.channel === 'string' && (typeof action.parameters === 'string' || isObject(action.parameters));
     default:
       return true;
   }

@@ -24,6 +24,8 @@ export interface SessionResponse {
   readonly terminal: Terminal;
   readonly options: readonly Option[];
   readonly unavailable: readonly Unavailable[];
+  /** Whether the session holds the payer's WeChat openid (official account / mini-program), never the openid. */
+  readonly payer?: { readonly wechatOpenid: boolean; readonly miniProgramOpenid: boolean };
 }
 
 export type AttemptStatus = 'created' | 'pending' | 'unknown' | 'succeeded' | 'duplicate' | 'failed' | 'closed';
@@ -66,4 +68,6 @@ export interface CashierApi {
   refresh(signal?: AbortSignal): Promise<Timed<StatusResponse>>;
   /** Server-sent status events until the server ends the stream (resolves) or it fails (rejects). */
   stream(onStatus: (status: Timed<StatusResponse>) => void, signal: AbortSignal): Promise<void>;
+  /** WeChat sign-in: the BFF's `authUrl` template with this session and the page to come back to filled in. */
+  signInUrl(template: string, returnUrl: string): string;
 }

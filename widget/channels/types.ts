@@ -1,6 +1,7 @@
 // The contract every channel implements on the widget side (STYLE.md: declared once, one folder per channel):
-// its name in both languages and its brand mark. Phase 2 adds the in-app steps (WeixinJSBridge, mini-program,
-// app bridge) as optional members here, so a channel that lacks one is visible in the registry's type.
+// its name in both languages and its brand mark. A channel's in-app step lives in its folder too
+// (wechatpay/jsapi.ts, alipay/jsapi.ts), but is registered by bridge in the lazily loaded chunk that uses it
+// (widget/jsapi: Record<bridge, …>), not here: members here are on the critical path.
 
 import type { ChannelId } from '../../shared/channels/types.ts';
 import type { Locale } from '../i18n/index.ts';

@@ -1,5 +1,7 @@
 // English strings. Every function takes already formatted values (amounts through Intl in i18n/index.ts).
 
+const SIGNIN_FAILED = 'Signing in with WeChat did not work. Try again, or choose another way to pay.';
+
 export const en = {
   lang: 'en',
   region: 'Payment',
@@ -41,6 +43,8 @@ export const en = {
   payOnThisDevice: 'Pay on this device instead',
   chooseAnother: 'Choose another way to pay',
   leaving: (channel: string) => `Opening ${channel}…`,
+  inApp: (channel: string) => `Complete the payment in ${channel}…`,
+  confirming: 'Confirming your payment…',
   returnedTitle: 'Did you complete the payment?',
   checking: 'Checking your payment…',
   notYet: 'We have not received the payment yet. If you paid, it can take a moment: we keep checking.',
@@ -66,7 +70,11 @@ export const en = {
     option_not_available: 'That payment method is not available here. Choose another.',
     channel_refused: 'The payment provider refused the payment. Choose another way to pay.',
     channel_unavailable: 'The payment provider did not answer. Try again or choose another way to pay.',
-    qr_unavailable: 'The QR code could not be drawn. Try again.',
+    chunk_unavailable: 'Part of the payment page could not be loaded. Check your connection and try again.',
+    bridge_unavailable: 'The payment cannot be opened here. Choose another way to pay.',
+    wechat_signin_denied: 'WeChat Pay needs you to sign in with WeChat. Try again, or choose another way to pay.',
+    wechat_signin_failed: SIGNIN_FAILED,
+    wechat_openid_required: SIGNIN_FAILED,
     unsupported: 'This payment method cannot be completed on this page yet. Choose another.',
     other: 'Please try again.',
   },

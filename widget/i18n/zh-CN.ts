@@ -2,6 +2,8 @@
 
 import type { Messages } from './en.ts';
 
+const SIGNIN_FAILED = '微信登录未成功，请重试或选择其他支付方式。';
+
 export const zhCN: Messages = {
   lang: 'zh-CN',
   region: '支付',
@@ -42,6 +44,8 @@ export const zhCN: Messages = {
   payOnThisDevice: '改为在本设备付款',
   chooseAnother: '选择其他支付方式',
   leaving: (channel) => `正在打开${channel}…`,
+  inApp: (channel) => `请在${channel}中完成支付…`,
+  confirming: '正在确认支付结果…',
   returnedTitle: '您完成付款了吗？',
   checking: '正在查询付款结果…',
   notYet: '暂未收到付款。如果您已付款，请稍候，我们会继续查询。',
@@ -67,7 +71,11 @@ export const zhCN: Messages = {
     option_not_available: '此处不支持该支付方式，请选择其他方式。',
     channel_refused: '支付机构拒绝了本次付款，请选择其他支付方式。',
     channel_unavailable: '支付机构未响应，请重试或选择其他支付方式。',
-    qr_unavailable: '二维码生成失败，请重试。',
+    chunk_unavailable: '支付页面未能完整加载，请检查网络后重试。',
+    bridge_unavailable: '此处无法打开支付，请选择其他支付方式。',
+    wechat_signin_denied: '微信支付需要您授权微信登录，请重试或选择其他支付方式。',
+    wechat_signin_failed: SIGNIN_FAILED,
+    wechat_openid_required: SIGNIN_FAILED,
     unsupported: '此页面暂不支持该支付方式，请选择其他方式。',
     other: '请重试。',
   },

@@ -3,9 +3,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Option, PayResponse, SessionResponse } from '../api/types.ts';
 import { WidgetError } from '../errors.ts';
 import type { CheckoutEvent } from '../events.ts';
-import type { QrModule } from '../qr/types.ts';
+import type { Chunks, JsapiAction, SheetResult } from '../in-app/types.ts';
 import { CheckoutModel, disposeModel, type CheckoutDeps } from './CheckoutModel.ts';
-import { FakeApi, FakeHost, flush } from './testing.ts';
+import { FakeApi, FakeHost, TEST_TOKEN, flush } from './testing.ts';
 
 const SERVER_NOW = '2026-11-27T10:00:00.000Z';
 const ORDER_ENDS = '2026-11-27T10:30:00.000Z';
@@ -51,20 +51,45 @@ afterEach(() => {
   stops = [];
 });
 
+interface OpenSheet {
+  readonly kind: 'jsapi' | 'app';
+  readonly request: unknown;
+  close(result: SheetResult): void;
+}
+
 function setup(session = sessionFor(PC_OPTIONS), overrides: Partial<CheckoutDeps> = {}) {
   const host = new FakeHost();
   const api = new FakeApi(session, host.now);
   const events: CheckoutEvent[] = [];
-  let qrLoads = 0;
-  const loadQr = async (): Promise<QrModule> => {
-    qrLoads++;
-    return { encodeQr: (text) => ({ size: 21, path: `M0 0h1v1h-1z<!--${text}-->` }) };
+  const loads: string[] = [];
+  /** Pay sheets the chunks opened, to be closed by the test as the customer would. */
+  const sheets: OpenSheet[] = [];
+  const pages: string[] = [];
+  const opening = (kind: OpenSheet['kind'], request: unknown) =>
+    new Promise<SheetResult>((resolve) => sheets.push({ kind, request, close: resolve }));
+  const chunks: Chunks = {
+    qr: { encodeQr: (text) => ({ size: 21, path: `M0 0h1v1h-1z<!--${text}-->` }), QrView: () => null },
+    handoff: { HandoffSheet: () => null },
+    jsapi: { invoke: (_win, action) => opening('jsapi', action) },
+    app: { payInApp: (_win, request) => opening('app', request) },
+    miniprogram: {
+      openPayPage: async (_win, url) => {
+        pages.push(url);
+      },
+    },
   };
+  let failing: string | undefined;
+  const loadChunk = (async (name: keyof Chunks) => {
+    loads.push(name);
+    if (name === failing) throw new Error('offline');
+    return chunks[name];
+  }) as CheckoutDeps['loadChunk'];
   const model = new CheckoutModel({
     api,
     host,
     evidence: { maxTouchPoints: 0 },
-    loadQr,
+    loadChunk,
+    token: TEST_TOKEN,
     returnUrl: 'https://shop.example/checkout?session=cs_1',
     onEvent: (event) => events.push(event),
     pollIntervalMs: 2000,
@@ -76,7 +101,19 @@ function setup(session = sessionFor(PC_OPTIONS), overrides: Partial<CheckoutDeps
     if (model.phase.value !== 'loading') untracked(() => model.shown());
   });
   stops.push(stop);
-  return { model, host, api, events, qrLoads: () => qrLoads };
+  return {
+    model,
+    host,
+    api,
+    events,
+    sheets,
+    pages,
+    loads,
+    qrLoads: () => loads.filter((name) => name === 'qr').length,
+    failChunk: (name: string) => {
+      failing = name;
+    },
+  };
 }
 
 /** The events after `ready` (which every widget sends first). */
@@ -405,5 +442,253 @@ describe('unmounting', () => {
     expect(b.model.phase.value).toBe('choosing');
     b.model.select('alipay:page');
     expect(b.model.selected.value?.id).toBe('alipay:page');
+  });
+});
+
+const WECHAT_OPTIONS = [option('wechatpay:jsapi', 'jsapi'), option('alipay:handoff', 'handoff', { product: null }), option('unionpay:handoff', 'handoff', { product: null })];
+const JSAPI: PayResponse = {
+  attemptId: 'att_j',
+  action: { kind: 'jsapi', bridge: 'WeixinJSBridge', parameters: { appId: 'wx1', timeStamp: '1', nonceStr: 'n', package: 'prepay_id=wx1', signType: 'RSA', paySign: 's' } },
+};
+const PAID_STATUS = { status: 'succeeded', version: 5 } as const;
+
+describe('paying in the host’s own pay sheet (WeChat, Alipay, the merchant app)', () => {
+  it('opens WeChat’s sheet with the BFF’s parameters; “ok” waits for the BFF, which alone says paid', async () => {
+    const { model, api, events, sheets, loads } = setup(sessionFor(WECHAT_OPTIONS));
+    await flush();
+    api.payAnswers.push(JSAPI);
+    void model.pay(); // resolves when the sheet closes
+    await flush();
+    expect(loads).toEqual(['jsapi']);
+    expect(model.phase.value).toBe('in-app');
+    expect(model.sheet.value).toBe('open');
+    expect(sheets.map((s) => [s.kind, (s.request as JsapiAction).parameters.package])).toEqual([['jsapi', 'prepay_id=wx1']]);
+    expect(types(events)).toEqual(['option-selected', 'pending']);
+
+    sheets[0]?.close({ outcome: 'paid' });
+    await flush();
+    expect(model.phase.value).toBe('in-app');
+    expect(model.sheet.value).toBe('confirming');
+    expect(api.calls).toContain('refresh');
+    api.current = { ...api.current, ...PAID_STATUS };
+    api.openStream?.push(api.statusNow());
+    await flush();
+    expect(model.phase.value).toBe('succeeded');
+    expect(events.at(-1)).toEqual({ type: 'succeeded', orderId: 'ord_1', optionId: 'wechatpay:jsapi', attemptId: 'att_j' });
+  });
+
+  it('a cancelled sheet is a `cancelled` event and the options again; the BFF is asked once all the same', async () => {
+    const { model, api, events, sheets } = setup(sessionFor(WECHAT_OPTIONS));
+    await flush();
+    api.payAnswers.push(JSAPI);
+    void model.pay(); // resolves when the sheet closes
+    await flush();
+    const before = api.calls.length;
+    sheets[0]?.close({ outcome: 'cancelled' });
+    await flush();
+    expect(model.phase.value).toBe('choosing');
+    expect(events.at(-1)).toMatchObject({ type: 'cancelled', optionId: 'wechatpay:jsapi', attemptId: 'att_j' });
+    expect(api.calls.slice(before)).toEqual(['refresh']);
+    await flush();
+    expect(api.inFlight).toBe(0);
+  });
+
+  it('a failed sheet is a `failed` event with the bridge’s message, and the notice on the options', async () => {
+    const { model, api, events, sheets } = setup(sessionFor(WECHAT_OPTIONS));
+    await flush();
+    api.payAnswers.push(JSAPI);
+    void model.pay(); // resolves when the sheet closes
+    await flush();
+    sheets[0]?.close({ outcome: 'failed', code: 'get_brand_wcpay_request:fail' });
+    await flush();
+    expect(model.phase.value).toBe('choosing');
+    expect(model.notice.value).toBe('attempt-failed');
+    expect(events.at(-1)).toMatchObject({ type: 'failed', code: 'get_brand_wcpay_request:fail' });
+  });
+
+  it('a payment the sheet called paid but the BFF does not confirm turns into the return choices', async () => {
+    const { model, api, host, sheets } = setup(sessionFor(WECHAT_OPTIONS));
+    await flush();
+    api.payAnswers.push(JSAPI);
+    void model.pay(); // resolves when the sheet closes
+    await flush();
+    sheets[0]?.close({ outcome: 'unknown' });
+    await host.advance(14_000);
+    expect(model.phase.value).toBe('in-app');
+    await host.advance(2000);
+    expect(model.phase.value).toBe('returned');
+  });
+
+  it('inside the merchant app: the SDK parameters over the bridge, the SDK’s success confirmed by the BFF', async () => {
+    const appOptions = [option('wechatpay:app', 'app'), option('alipay:app', 'app')];
+    const { model, api, sheets } = setup(sessionFor(appOptions));
+    await flush();
+    model.select('alipay:app');
+    api.payAnswers.push({ attemptId: 'att_a', action: { kind: 'app', channel: 'alipay', parameters: 'app_id=1&biz_content=%7B%7D&sign=x' } });
+    void model.pay(); // resolves when the sheet closes
+    await flush();
+    expect(sheets[0]).toMatchObject({ kind: 'app', request: { channel: 'alipay', sdkParams: 'app_id=1&biz_content=%7B%7D&sign=x', orderId: 'ord_1' } });
+    sheets[0]?.close({ outcome: 'paid' });
+    api.current = { ...api.current, ...PAID_STATUS };
+    await flush();
+    expect(model.phase.value).toBe('succeeded');
+  });
+
+  it('a chunk that cannot load leaves the customer on the options with the reason', async () => {
+    const { model, api, events, failChunk } = setup(sessionFor(WECHAT_OPTIONS));
+    failChunk('jsapi');
+    await flush();
+    api.payAnswers.push(JSAPI);
+    void model.pay(); // resolves when the sheet closes
+    await flush();
+    expect(model.phase.value).toBe('choosing');
+    expect(model.error.value).toBe('chunk_unavailable');
+    expect(events.at(-1)).toMatchObject({ type: 'failed', code: 'chunk_unavailable' });
+    await flush();
+    expect(api.inFlight).toBe(0);
+  });
+});
+
+describe('WeChat sign-in for JSAPI', () => {
+  const REQUIRED = new WidgetError('wechat_openid_required', 'sign in first', 409, {
+    wechat: { flow: 'oauth', authUrl: 'http://bff/cashier/v1/wechat/oauth?session={session}&return={return}' },
+  });
+
+  it('without the payer’s openid, goes to WeChat’s sign-in and names the payment to resume on the way back', async () => {
+    const { model, api, host, events } = setup(sessionFor(WECHAT_OPTIONS));
+    await flush();
+    api.payAnswers.push(REQUIRED);
+    await model.pay();
+    expect(model.phase.value).toBe('leaving');
+    const target = new URL(host.navigated[0] ?? '');
+    expect(target.searchParams.get('session')).toBe(TEST_TOKEN);
+    expect(target.searchParams.get('return')).toBe('https://shop.example/checkout?session=cs_1&cashier_resume=ord_1.wechatpay%3Ajsapi');
+    expect(types(events)).toEqual(['option-selected']);
+  });
+
+  it('back signed in, the payment goes on at once', async () => {
+    const session = { ...sessionFor(WECHAT_OPTIONS), payer: { wechatOpenid: true, miniProgramOpenid: false } };
+    const { model, api, events, sheets } = setup(session, {
+      pageUrl: 'https://shop.example/checkout?session=cs_1&cashier_resume=ord_1.wechatpay%3Ajsapi&cashier_oauth=ok',
+    });
+    api.payAnswers.push(JSAPI);
+    await flush();
+    expect(api.payRequests.map((r) => r.optionId)).toEqual(['wechatpay:jsapi']);
+    expect(model.phase.value).toBe('in-app');
+    expect(sheets).toHaveLength(1);
+    expect(types(events)).toEqual(['option-selected', 'pending']);
+  });
+
+  it('a refused sign-in is said on the options, and nothing is paid', async () => {
+    const { model, api } = setup(sessionFor(WECHAT_OPTIONS), {
+      pageUrl: 'https://shop.example/checkout?cashier_resume=ord_1.wechatpay%3Ajsapi&cashier_oauth=denied',
+    });
+    await flush();
+    expect(model.phase.value).toBe('choosing');
+    expect(model.error.value).toBe('wechat_signin_denied');
+    expect(api.payRequests).toEqual([]);
+  });
+
+  it('asked to sign in again right after signing in, it stops rather than going round', async () => {
+    const session = { ...sessionFor(WECHAT_OPTIONS), payer: { wechatOpenid: true, miniProgramOpenid: false } };
+    const { model, api, host } = setup(session, {
+      pageUrl: 'https://shop.example/checkout?cashier_resume=ord_1.wechatpay%3Ajsapi&cashier_oauth=ok',
+    });
+    api.payAnswers.push(REQUIRED);
+    await flush();
+    expect(host.navigated).toEqual([]);
+    expect(model.phase.value).toBe('choosing');
+    expect(model.error.value).toBe('wechat_openid_required');
+  });
+
+  it('another order’s resume marker is not this widget’s', async () => {
+    const { model, api } = setup(sessionFor(WECHAT_OPTIONS), {
+      pageUrl: 'https://shop.example/checkout?cashier_resume=ord_2.wechatpay%3Ajsapi&cashier_oauth=ok',
+    });
+    await flush();
+    expect(model.phase.value).toBe('choosing');
+    expect(model.error.value).toBeNull();
+    expect(api.payRequests).toEqual([]);
+  });
+});
+
+describe('inside a mini-program', () => {
+  const MINI = [option('wechatpay:miniprogram', 'miniprogram')];
+
+  it('opens the mini-program’s pay page with the session, and checks with the BFF when shown again', async () => {
+    const { model, api, host, events, pages } = setup(sessionFor(MINI));
+    await flush();
+    await model.pay();
+    await flush();
+    // The page itself signs in and pays: nothing is asked of the BFF from here.
+    expect(api.payRequests).toEqual([]);
+    expect(pages).toEqual([`/pages/cashier/pay?session=${TEST_TOKEN}&optionId=wechatpay%3Aminiprogram&orderId=ord_1`]);
+    expect(model.phase.value).toBe('in-app');
+    host.hide();
+    // Meanwhile the pay page made the attempt and WeChat took the money.
+    api.current = { ...api.current, ...PAID_STATUS, attempt: { id: 'att_m', optionId: 'wechatpay:miniprogram', status: 'succeeded' } };
+    host.show();
+    await flush();
+    expect(api.calls).toContain('refresh');
+    expect(model.phase.value).toBe('succeeded');
+    expect(events.at(-1)).toEqual({ type: 'succeeded', orderId: 'ord_1', optionId: 'wechatpay:miniprogram', attemptId: 'att_m' });
+  });
+
+  it('back without paying: the return choices', async () => {
+    const { model, host } = setup(sessionFor(MINI), { miniProgramPage: '/pages/pay/index' });
+    await flush();
+    await model.pay();
+    host.hide();
+    host.show();
+    await flush();
+    expect(model.phase.value).toBe('returned');
+  });
+});
+
+describe('handing off to the browser or another device', () => {
+  const HANDOFF: PayResponse = { attemptId: null, action: { kind: 'handoff', url: 'http://bff/checkout?session=cs_new&channel=alipay', channel: 'alipay' } };
+
+  it('shows the sheet with a QR code of the hand-off page, and success when the order is paid elsewhere', async () => {
+    const { model, api, events, loads } = setup(sessionFor(WECHAT_OPTIONS));
+    await flush();
+    model.select('alipay:handoff');
+    api.payAnswers.push(HANDOFF);
+    await model.pay();
+    await flush();
+    expect(model.phase.value).toBe('handoff');
+    expect(model.chunkView.value).not.toBeNull();
+    expect(model.qr.value?.path).toContain('http://bff/checkout?session=cs_new&amp;channel=alipay'.replace('&amp;', '&'));
+    expect(loads).toEqual(['handoff', 'qr']);
+    expect(types(events)).toEqual(['option-selected', 'pending']);
+    api.openStream?.push({ ...api.statusNow(), ...PAID_STATUS });
+    expect(model.phase.value).toBe('succeeded');
+  });
+
+  it('on the hand-off page inside the client, shows how to open this very page elsewhere', async () => {
+    const pageUrl = 'http://bff/checkout?session=cs_new&channel=alipay';
+    const { model, api } = setup(sessionFor(WECHAT_OPTIONS), { handoffPage: true, preferredChannel: 'alipay', pageUrl });
+    await flush();
+    expect(api.payRequests).toEqual([]);
+    expect(model.phase.value).toBe('handoff');
+    expect(model.action.value).toEqual({ kind: 'handoff', url: pageUrl, channel: 'alipay' });
+    expect(model.isThisPage(pageUrl)).toBe(true);
+    model.back();
+    expect(model.phase.value).toBe('choosing');
+  });
+});
+
+describe('back from WeChat’s sign-in page without signing in', () => {
+  it('the page restored from the cache shows the options, not “did you pay?”', async () => {
+    const { model, api, host } = setup(sessionFor(WECHAT_OPTIONS));
+    await flush();
+    api.payAnswers.push(
+      new WidgetError('wechat_openid_required', 'sign in first', 409, { wechat: { flow: 'oauth', authUrl: 'http://bff/oauth?session={session}&return={return}' } }),
+    );
+    await model.pay();
+    expect(model.phase.value).toBe('leaving');
+    host.show('pageshow');
+    expect(model.phase.value).toBe('choosing');
+    await host.advance(20_000);
+    expect(api.calls).toEqual(['session', 'pay']);
   });
 });

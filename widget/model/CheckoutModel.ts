@@ -1,13 +1,18 @@
 // One mounted widget's state and behaviour, built from signals (Preact Signals' createModel): load the session,
-// show the options, pay, then follow the payment (QR with a server-clock countdown, or away to the channel's page
-// and back) until the BFF says how it ended. Views only read these signals and call these actions.
+// show the options, pay, then follow the payment (QR with a server-clock countdown; away to the channel's page and
+// back; the host's own pay sheet through WeixinJSBridge, AlipayJSBridge or the merchant app's bridge; the
+// mini-program's pay page; a hand-off to the browser or another device) until the BFF says how it ended. The
+// in-app steps live in lazily loaded chunks (in-app/types.ts). Views only read these signals and call these actions.
 
 import { computed, createModel, effect, signal, untracked } from '@preact/signals';
 import type { ChannelId } from '../../shared/channels/types.ts';
 import type { CashierApi, Option, PayAction, SessionResponse, StatusResponse, TerminalEvidence, Timed, Unavailable } from '../api/types.ts';
 import { WidgetError, isAbort, isWidgetError } from '../errors.ts';
 import type { CheckoutEvent, CheckoutEventType } from '../events.ts';
-import type { QrMatrix, QrModule } from '../qr/types.ts';
+import type { FunctionComponent } from 'preact';
+import type { Chunks, LoadChunk, SheetResult } from '../in-app/types.ts';
+import type { QrMatrix } from '../qr/types.ts';
+import { readResume, resumeUrl, type Resume } from '../return-url.ts';
 import type { Host } from './host.ts';
 import { createServerClock } from './server-clock.ts';
 import { createStatusWatcher } from './status-watcher.ts';
@@ -15,9 +20,20 @@ import { createStatusWatcher } from './status-watcher.ts';
 export interface CheckoutDeps {
   readonly api: CashierApi;
   readonly host: Host;
-  readonly evidence: TerminalEvidence;
-  /** Loads the QR chunk; called when a QR option is chosen, never before. */
-  readonly loadQr: () => Promise<QrModule>;
+  /** What the page can tell about where it runs; a function when it must wait for the host's bridge first. */
+  readonly evidence: TerminalEvidence | ((signal: AbortSignal) => Promise<TerminalEvidence>);
+  /** Loads a chunk (the QR encoder, the hand-off sheet, a bridge) when an option needs it, never before. */
+  readonly loadChunk: LoadChunk;
+  /** The cashier-session token, for the two places it leaves the widget: the mini-program's pay page and WeChat sign-in. */
+  readonly token: string;
+  /** The page, for the bridges the in-app chunks talk to (absent in the model's unit tests). */
+  readonly window?: Window | undefined;
+  /** The page's address now: the hand-off sheet on the hand-off page offers this very page. */
+  readonly pageUrl?: string | undefined;
+  /** This is the BFF's hand-off page (/checkout): inside a client that cannot pay `preferredChannel`, show how to leave. */
+  readonly handoffPage?: boolean | undefined;
+  /** The mini-program page that pays (the template in widget/miniprogram); bff/channels/wechatpay MINIPROGRAM_PAY_PATH. */
+  readonly miniProgramPage?: string | undefined;
   /** Where a channel's page sends the customer back (redirect and form options); the current page by default. */
   readonly returnUrl?: string | undefined;
   readonly onEvent: (event: CheckoutEvent) => void;
@@ -32,8 +48,12 @@ export type Phase =
   /** POST /pay is in flight. */
   | 'starting'
   | 'qr'
-  /** On the way to the channel's page (redirect or form post). */
+  /** On the way to the channel's page (redirect, form post, WeChat sign-in). */
   | 'leaving'
+  /** The host's pay sheet is open (WeChat, Alipay, the app's SDK) or the mini-program's pay page is over this one. */
+  | 'in-app'
+  /** The hand-off sheet: continue in the browser or on another device. */
+  | 'handoff'
   /** Back from the channel's page: checking, with "I have paid" / "I had a problem". */
   | 'returned'
   | 'succeeded'
@@ -48,17 +68,23 @@ export type Notice = 'attempt-failed' | 'qr-renewed' | 'not-yet' | null;
 
 /** Still on this page this long after sending the customer to the channel: the navigation did not happen. */
 export const LEAVE_TIMEOUT_MS = 10_000;
+/** A sheet said paid and the BFF has not confirmed it this long after: offer "I have paid" / "I had a problem". */
+export const CONFIRM_PATIENCE_MS = 15_000;
+/** bff/channels/wechatpay/adapter.ts MINIPROGRAM_PAY_PATH: where widget/miniprogram's page template goes. */
+export const MINIPROGRAM_PAGE = '/pages/cashier/pay';
 
 /** Remaining-time thresholds (seconds) at which the countdown is announced: often enough to act, not a chatter. */
 export const ANNOUNCE_AT = [10, 30, 60, 120, 300, 600] as const;
 
-const WATCHING: ReadonlySet<Phase> = new Set(['qr', 'returned']);
+const WATCHING: ReadonlySet<Phase> = new Set(['qr', 'returned', 'in-app', 'handoff']);
 const TICKING: ReadonlySet<Phase> = new Set(['qr', 'returned']);
 const FINAL: ReadonlySet<Phase> = new Set(['succeeded', 'expired', 'closed', 'failed']);
 /** Attempt states that are still open at the channel. */
 const OPEN_ATTEMPT = new Set(['created', 'pending', 'unknown']);
 /** Reasons worth telling the customer about; `disabled` and `currency` say nothing they can act on. */
 const TOLD_REASONS = new Set(['not-supported-here', 'health', 'amount', 'credit-refused']);
+/** The chunk each kind of next action needs, fetched while the BFF prepares the payment. */
+const CHUNK_OF: Partial<Record<Option['action'], keyof Chunks>> = { qr: 'qr', handoff: 'handoff', jsapi: 'jsapi', app: 'app', miniprogram: 'miniprogram' };
 
 export const CheckoutModel = createModel((deps: CheckoutDeps) => {
   const { api, host } = deps;
@@ -76,6 +102,10 @@ export const CheckoutModel = createModel((deps: CheckoutDeps) => {
   const error = signal<string | null>(null);
   /** A check the customer asked for is running. */
   const checking = signal(false);
+  /** In a host's pay sheet: still open, or closed saying paid and waiting for the BFF to confirm. */
+  const sheet = signal<'open' | 'confirming'>('open');
+  /** The view of the `qr` or `handoff` phase, from its chunk. */
+  const chunkView = signal<FunctionComponent | null>(null);
   const expiresAt = signal(Number.NaN);
   /** Server time, ticking each second while a countdown is shown. */
   const serverNow = signal(Number.NaN);
@@ -113,7 +143,13 @@ export const CheckoutModel = createModel((deps: CheckoutDeps) => {
   let disposed = false;
   let readySent = false;
   let requests: AbortController | undefined;
-  let qrModule: Promise<QrModule> | undefined;
+  let evidence: TerminalEvidence = typeof deps.evidence === 'function' ? {} : deps.evidence;
+  const chunks: Partial<Record<keyof Chunks, Promise<unknown>>> = {};
+  /** Back from WeChat sign-in on this page load: a second "sign in first" is an error, not another round trip. */
+  let resume: Resume | undefined = deps.pageUrl ? readResume(deps.pageUrl) : undefined;
+  const signedIn = resume?.oauth === 'ok';
+  /** Gone to WeChat's sign-in: coming back to this page from the cache is back to the options, not a return. */
+  let signingIn = false;
   let renewing = false;
   let lastExpiryCheck = Number.NEGATIVE_INFINITY;
   let leaveTimer: number | undefined;
@@ -166,12 +202,15 @@ export const CheckoutModel = createModel((deps: CheckoutDeps) => {
     if (disposed) return;
     sync(timed);
     const status = timed.body;
+    const attempt = status.attempt;
+    // The mini-program's pay page makes the attempt while this page waits: it is ours once it names our option.
+    if (attempt && attemptId.peek() === null && attempt.optionId === selectedId.peek() && WATCHING.has(phase.peek())) attemptId.value = attempt.id;
     if (status.status === 'succeeded') return finish('succeeded');
     if (status.status === 'failed') return finish('failed');
     if (status.status === 'closed') return finish(clock.now() >= expiresAt.peek() - 2000 ? 'expired' : 'closed');
-    const attempt = status.attempt;
     if (attempt && attempt.id === attemptId.peek() && (attempt.status === 'failed' || attempt.status === 'closed') && WATCHING.has(phase.peek())) {
       watcher.stop();
+      clearLeaveTimer();
       emit('failed', { ...attemptInfo(), code: `attempt_${attempt.status}` });
       action.value = null;
       attemptId.value = null;
@@ -191,7 +230,9 @@ export const CheckoutModel = createModel((deps: CheckoutDeps) => {
     error.value = null;
     const { signal: abort } = newRequests();
     try {
-      const timed = await api.session(deps.evidence, abort);
+      if (typeof deps.evidence === 'function') evidence = await deps.evidence(abort);
+      if (disposed || abort.aborted) return;
+      const timed = await api.session(evidence, abort);
       if (disposed) return;
       session.value = timed.body;
       sync(timed);
@@ -201,6 +242,11 @@ export const CheckoutModel = createModel((deps: CheckoutDeps) => {
       if (order.status === 'failed') return finish('failed');
       const preferred = deps.preferredChannel ? timed.body.options.find((o) => o.channel === deps.preferredChannel) : undefined;
       selectedId.value = (preferred ?? timed.body.options[0])?.id ?? null;
+      // The hand-off page opened inside the client that cannot pay the chosen channel: how to open it elsewhere.
+      if (deps.handoffPage && preferred?.action === 'handoff' && deps.pageUrl) {
+        return await showHandoff({ kind: 'handoff', url: deps.pageUrl, channel: preferred.channel });
+      }
+      if (resumeSignIn()) return;
       if (order.status === 'paying' && (await resumeReturn(abort))) return;
       phase.value = 'choosing';
     } catch (caught) {
@@ -208,6 +254,20 @@ export const CheckoutModel = createModel((deps: CheckoutDeps) => {
       error.value = isWidgetError(caught) ? caught.code : 'other';
       phase.value = 'error';
     }
+  }
+
+  /** Back from WeChat sign-in: go on with the payment the customer started, or say why it cannot. */
+  function resumeSignIn(): boolean {
+    const back = resume;
+    resume = undefined;
+    const option = back && back.orderId === session.peek()?.order.id ? options.peek().find((o) => o.id === back.optionId) : undefined;
+    if (!back || !option) return false;
+    selectedId.value = option.id;
+    phase.value = 'choosing';
+    if (back.oauth !== 'ok') error.value = `wechat_signin_${back.oauth}`;
+    else if (session.peek()?.payer?.wechatOpenid) void pay(option.id);
+    else error.value = 'wechat_signin_failed';
+    return true;
   }
 
   /** Loaded while a redirect or form attempt is open: the customer is back from the channel's page. */
@@ -246,25 +306,40 @@ export const CheckoutModel = createModel((deps: CheckoutDeps) => {
     action.value = null;
     attemptId.value = null;
     phase.value = 'starting';
-    // Fetch the QR chunk while the BFF creates the channel order: the two overlap.
-    if (option.action === 'qr') qrChunk().catch(() => undefined);
+    // Fetch the option's chunk while the BFF creates the channel order: the two overlap.
+    const needs = CHUNK_OF[option.action];
+    if (needs) chunk(needs).catch(() => undefined);
     const { signal: abort } = newRequests();
     try {
+      // The mini-program's own page signs the payer in and pays (widget/miniprogram): nothing to ask the BFF here.
+      if (option.action === 'miniprogram') return await openMiniProgram(option, abort);
       const leaves = option.action === 'redirect' || option.action === 'form';
-      const result = await api.pay(
-        { optionId: option.id, evidence: deps.evidence, ...(leaves && deps.returnUrl ? { returnUrl: deps.returnUrl } : {}) },
-        abort,
-      );
+      const result = await api.pay({ optionId: option.id, evidence, ...(leaves && deps.returnUrl ? { returnUrl: deps.returnUrl } : {}) }, abort);
       if (disposed) return;
       attemptId.value = result.attemptId;
       await perform(result.action, abort);
     } catch (caught) {
       if (disposed || isAbort(caught)) return;
+      if (isWidgetError(caught) && caught.code === 'wechat_openid_required' && !signedIn && signIn(option, caught.details?.wechat)) return;
       fail(caught);
     }
   }
 
+  /** JSAPI needs the payer's openid: WeChat's sign-in (silent inside WeChat), back to this page, then on with it. */
+  function signIn(option: Option, wechat: unknown): boolean {
+    const template = (wechat as { flow?: unknown; authUrl?: unknown } | undefined)?.authUrl;
+    const orderId = session.peek()?.order.id;
+    if (typeof template !== 'string' || !/^https?:/.test(template) || !deps.returnUrl || !orderId) return false;
+    phase.value = 'leaving';
+    signingIn = true;
+    host.navigate(api.signInUrl(template, resumeUrl(deps.returnUrl, orderId, option.id)));
+    return true;
+  }
+
   function fail(caught: unknown) {
+    watcher.stop();
+    clearLeaveTimer();
+    action.value = null;
     const code = isWidgetError(caught) ? caught.code : 'other';
     if (code === 'order_expired' || code === 'order_not_payable') {
       // The BFF will say how the order ended; ask rather than guess.
@@ -278,14 +353,15 @@ export const CheckoutModel = createModel((deps: CheckoutDeps) => {
   async function perform(next: PayAction, abort: AbortSignal) {
     switch (next.kind) {
       case 'qr': {
-        qr.value = null;
+        // Fetched while the BFF made the code: the view comes with the encoder, so the code is drawn at once.
+        const module = await chunk('qr');
+        if (disposed || abort.aborted) return;
+        chunkView.value = module.QrView;
         action.value = next;
+        qr.value = module.encodeQr(next.codeUrl);
         phase.value = 'qr';
         emit('pending', attemptInfo());
         watcher.start();
-        const module = await qrChunk();
-        if (disposed || abort.aborted) return;
-        qr.value = module.encodeQr(next.codeUrl);
         return;
       }
       case 'redirect':
@@ -295,29 +371,104 @@ export const CheckoutModel = createModel((deps: CheckoutDeps) => {
         emit('pending', attemptInfo());
         // A navigation that never happens (blocked by the page's CSP form-action, a pop-up blocker in a web view)
         // must not leave the customer looking at "Opening…": after a while, offer the return choices.
-        leaveTimer = host.setTimeout(() => {
-          leaveTimer = undefined;
-          if (phase.peek() === 'leaving' && !host.isHidden()) {
-            phase.value = 'returned';
-            watcher.start({ checkFirst: true });
-          }
-        }, LEAVE_TIMEOUT_MS);
+        startLeaveTimer(LEAVE_TIMEOUT_MS);
         if (next.kind === 'redirect') host.navigate(next.url);
         else host.submitForm(next.action, next.method, next.fields);
         return;
+      case 'jsapi':
+      case 'app': {
+        action.value = next;
+        sheet.value = 'open';
+        phase.value = 'in-app';
+        emit('pending', attemptInfo());
+        // Watching meanwhile: should the sheet never call back, the BFF still says how it ended.
+        watcher.start();
+        const orderId = session.peek()?.order.id ?? '';
+        const result =
+          next.kind === 'jsapi'
+            ? await (await chunk('jsapi')).invoke(deps.window as Window, next, abort)
+            : await (await chunk('app')).payInApp(deps.window as Window, { channel: next.channel, sdkParams: next.parameters, orderId }, abort);
+        if (!disposed && !abort.aborted && phase.peek() === 'in-app') sheetClosed(result);
+        return;
+      }
+      case 'handoff':
+        return showHandoff(next);
       default:
-        // jsapi, miniprogram, app and handoff come with the in-app work (phase 2).
+        // A mini-program action is for the mini-program's own page, never this one.
         error.value = 'unsupported';
         phase.value = 'choosing';
     }
   }
 
-  function qrChunk(): Promise<QrModule> {
-    qrModule ??= deps.loadQr().catch((caught: unknown) => {
-      qrModule = undefined; // a later try may succeed (a flaky network)
-      throw isWidgetError(caught) ? caught : new WidgetError('qr_unavailable', 'the QR code chunk could not be loaded');
-    });
-    return qrModule;
+  /** The sheet closed. Paid (or unsure): the BFF confirms. Cancelled or failed: back to the options. */
+  function sheetClosed(result: SheetResult) {
+    if (result.outcome === 'paid' || result.outcome === 'unknown') {
+      sheet.value = 'confirming';
+      void watcher.checkNow();
+      startLeaveTimer(CONFIRM_PATIENCE_MS);
+      return;
+    }
+    watcher.stop();
+    if (result.outcome === 'cancelled') emit('cancelled', attemptInfo());
+    else emit('failed', { ...attemptInfo(), code: result.code });
+    action.value = null;
+    attemptId.value = null;
+    notice.value = result.outcome === 'failed' ? 'attempt-failed' : null;
+    phase.value = 'choosing';
+    // A bridge's word is not the last: a payment it failed to report still ends the checkout here.
+    void api.refresh().then(applyStatus, () => undefined);
+  }
+
+  /** Over to the mini-program's pay page; its coming back (navigateBack) shows this page again. */
+  async function openMiniProgram(option: Option, abort: AbortSignal) {
+    const orderId = session.peek()?.order.id ?? '';
+    const query = new URLSearchParams({ session: deps.token, optionId: option.id, orderId });
+    sheet.value = 'open';
+    phase.value = 'in-app';
+    emit('pending', attemptInfo());
+    await (await chunk('miniprogram')).openPayPage(deps.window as Window, `${deps.miniProgramPage ?? MINIPROGRAM_PAGE}?${query}`);
+    if (disposed || abort.aborted || phase.peek() !== 'in-app') return;
+    watcher.start();
+    startLeaveTimer(LEAVE_TIMEOUT_MS);
+  }
+
+  /** The hand-off sheet, once its chunk is here (so focus lands on its heading); watching, for another device paying. */
+  async function showHandoff(next: Extract<PayAction, { kind: 'handoff' }>) {
+    const { HandoffSheet } = await chunk('handoff');
+    if (disposed) return;
+    chunkView.value = HandoffSheet;
+    action.value = next;
+    qr.value = null;
+    phase.value = 'handoff';
+    emit('pending', attemptInfo());
+    watcher.start();
+    const module = await chunk('qr');
+    if (!disposed && action.peek() === next) qr.value = module.encodeQr(next.url);
+  }
+
+  function chunk<K extends keyof Chunks>(name: K): Promise<Chunks[K]> {
+    const loading = (chunks[name] ??= deps.loadChunk(name).catch((caught: unknown) => {
+      delete chunks[name]; // a later try may succeed (a flaky network)
+      throw isWidgetError(caught) ? caught : new WidgetError('chunk_unavailable', `the ${name} chunk could not be loaded`);
+    }));
+    return loading as Promise<Chunks[K]>;
+  }
+
+  function startLeaveTimer(ms: number) {
+    clearLeaveTimer();
+    // A navigation that never happened, or a sheet that said paid and nothing followed: offer the return choices.
+    leaveTimer = host.setTimeout(() => {
+      leaveTimer = undefined;
+      if ((phase.peek() === 'leaving' || phase.peek() === 'in-app') && !host.isHidden()) {
+        phase.value = 'returned';
+        watcher.start({ checkFirst: true });
+      }
+    }, ms);
+  }
+
+  function clearLeaveTimer() {
+    if (leaveTimer !== undefined) host.clearTimeout(leaveTimer);
+    leaveTimer = undefined;
   }
 
   /** Each second of a countdown: the QR may need renewing, or the order's time may be up (ask, don't assume). */
@@ -345,9 +496,9 @@ export const CheckoutModel = createModel((deps: CheckoutDeps) => {
     renewing = true;
     const { signal: abort } = newRequests();
     try {
-      const result = await api.pay({ optionId: option.id, evidence: deps.evidence }, abort);
+      const result = await api.pay({ optionId: option.id, evidence }, abort);
       if (disposed || abort.aborted || phase.peek() !== 'qr' || result.action.kind !== 'qr') return;
-      const module = await qrChunk();
+      const module = await chunk('qr');
       if (disposed || abort.aborted) return;
       attemptId.value = result.attemptId;
       action.value = result.action;
@@ -362,11 +513,10 @@ export const CheckoutModel = createModel((deps: CheckoutDeps) => {
 
   /** Leaves the current attempt (the customer chose to): back to the options, the attempt left to expire. */
   function back() {
-    if (!['qr', 'returned', 'leaving'].includes(phase.peek())) return;
+    if (!['qr', 'returned', 'leaving', 'in-app', 'handoff'].includes(phase.peek())) return;
     watcher.stop();
     requests?.abort();
-    if (leaveTimer !== undefined) host.clearTimeout(leaveTimer);
-    leaveTimer = undefined;
+    clearLeaveTimer();
     emit('cancelled', attemptInfo());
     action.value = null;
     attemptId.value = null;
@@ -409,9 +559,16 @@ export const CheckoutModel = createModel((deps: CheckoutDeps) => {
     };
   });
 
-  // Back from the channel's page without a reload (an app switch, or Back restoring this page from the cache).
+  // Back from the channel's page without a reload (an app switch, or Back restoring this page from the cache), or
+  // from the mini-program's pay page (navigateBack shows the web-view again).
   const offReturn = host.onReturn(() => {
-    if (phase.peek() !== 'leaving') return;
+    if (phase.peek() !== 'leaving' && !(phase.peek() === 'in-app' && selected.peek()?.action === 'miniprogram')) return;
+    clearLeaveTimer();
+    if (signingIn) {
+      signingIn = false;
+      phase.value = 'choosing';
+      return;
+    }
     phase.value = 'returned';
     watcher.start({ checkFirst: true });
   });
@@ -421,7 +578,7 @@ export const CheckoutModel = createModel((deps: CheckoutDeps) => {
     disposed = true;
     watcher.stop();
     requests?.abort();
-    if (leaveTimer !== undefined) host.clearTimeout(leaveTimer);
+    clearLeaveTimer();
     offReturn();
   });
 
@@ -439,6 +596,9 @@ export const CheckoutModel = createModel((deps: CheckoutDeps) => {
     notice,
     error,
     checking,
+    sheet,
+    chunkView,
+    isThisPage: (url: string) => url === deps.pageUrl,
     remainingSeconds,
     announceAt,
     payHereOption,

@@ -66,6 +66,9 @@ export class FakeHost implements Host {
   }
 }
 
+/** The cashier-session token the model's tests mount with. */
+export const TEST_TOKEN = 'cs_test_0123456789';
+
 export async function flush(): Promise<void> {
   for (let i = 0; i < 10; i++) await new Promise<void>((resolve) => setImmediate(resolve));
 }
@@ -190,6 +193,10 @@ export class FakeApi implements CashierApi {
       if (this.streamBroken) queueMicrotask(() => stream.fail());
       else queueMicrotask(() => stream.push(this.statusNow()));
     });
+  }
+
+  signInUrl(template: string, returnUrl: string): string {
+    return template.replace('{session}', encodeURIComponent(TEST_TOKEN)).replace('{return}', encodeURIComponent(returnUrl));
   }
 
   /** The stream currently open, if any. */

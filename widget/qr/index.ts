@@ -1,10 +1,12 @@
-// The QR encoder, in a chunk of its own loaded only when a QR code is needed (the `qrcode` package is most of its
-// weight). It turns the text into one SVG path of dark modules, which the view draws: no markup from a library.
+// The QR chunk, loaded only when a QR code is needed: the encoder (the `qrcode` package is most of its weight) and
+// the QR view. The encoder turns the text into one SVG path of dark modules, which the view draws: no markup from a
+// library.
 
 import { create } from 'qrcode';
 import type { QrMatrix } from './types.ts';
 
 export type { QrMatrix };
+export { QrView } from './QrView.tsx';
 
 export function encodeQr(text: string): QrMatrix {
   // Level M: codes on screens are not damaged, and a lower level keeps long URLs at a scannable module size.

@@ -3,13 +3,13 @@
 // customer was working in the widget, and is never taken from the rest of the merchant's page.
 
 import { useEffect, useLayoutEffect, useRef } from 'preact/hooks';
-import type { Messages } from '../i18n/index.ts';
+import type { Locale, Messages } from '../i18n/index.ts';
 import type { CheckoutModel, Phase } from '../model/CheckoutModel.ts';
 import { Context, useView, type ViewContext } from './context.ts';
 import { OptionsView } from './OptionsView.tsx';
-import { QrView } from './QrView.tsx';
 import { ResultView } from './ResultView.tsx';
-import { LeavingView, ReturnView } from './ReturnView.tsx';
+import { InAppView, LeavingView, ReturnView } from './ReturnView.tsx';
+import { channelName } from './internal/names.ts';
 
 export function Checkout(props: ViewContext) {
   return (
@@ -73,14 +73,16 @@ function Frame() {
       )}
       <Body phase={phase} />
       <p class="sr-only" role="status" data-part="status">
-        {announcement(model, t)}
+        {announcement(model, t, locale)}
       </p>
     </section>
   );
 }
 
 function Body({ phase }: { phase: Phase }) {
-  const { t } = useView();
+  const { t, model } = useView();
+  // The QR view and the hand-off sheet come with their chunks, loaded before the phase changes to them.
+  const View = model.chunkView.value;
   switch (phase) {
     case 'loading':
       return (
@@ -92,18 +94,21 @@ function Body({ phase }: { phase: Phase }) {
     case 'starting':
       return <OptionsView />;
     case 'qr':
-      return <QrView />;
+    case 'handoff':
+      return View && <View />;
     case 'leaving':
       return <LeavingView />;
     case 'returned':
       return <ReturnView />;
+    case 'in-app':
+      return <InAppView />;
     default:
       return <ResultView />;
   }
 }
 
 /** What the status region says. It changes only when the phase does, or the countdown crosses a threshold. */
-function announcement(model: CheckoutModel, t: Messages): string {
+function announcement(model: CheckoutModel, t: Messages, locale: Locale): string {
   const announceAt = model.announceAt.value;
   const left = announceAt === null ? '' : ` ${announceAt >= 60 ? t.timeLeft(announceAt / 60, 0) : t.timeLeft(0, announceAt)}.`;
   switch (model.phase.value) {
@@ -113,6 +118,8 @@ function announcement(model: CheckoutModel, t: Messages): string {
       return `${model.notice.value === 'qr-renewed' ? t.qrRenewed : t.waiting}${left}`;
     case 'returned':
       return model.checking.value ? t.checking : model.notice.value === 'not-yet' ? t.notYet : t.returnedTitle;
+    case 'in-app':
+      return model.sheet.value === 'confirming' ? t.confirming : t.inApp(channelName(model.selected.value ?? { channel: 'wechatpay' }, locale));
     case 'succeeded':
       return t.succeededTitle;
     case 'expired':

@@ -1,6 +1,6 @@
-// Back from the channel's page (or on the way there). Coming back says nothing about the result, so the widget
-// has already asked the BFF to query the channel; the customer can ask again ("I have paid") or go back to the
-// options ("I had a problem"). Success comes only from the BFF.
+// Back from the channel's page (or on the way there, or in the host's own pay sheet). Coming back says nothing about
+// the result, so the widget has already asked the BFF to query the channel; the customer can ask again ("I have
+// paid") or go back to the options ("I had a problem"). Success comes only from the BFF.
 
 import { useView } from './context.ts';
 import { BrandMark } from './internal/BrandMark.tsx';
@@ -17,6 +17,26 @@ export function LeavingView() {
         {t.leaving(channelName(option, locale))}
       </h2>
       <span class="spinner" aria-hidden="true" />
+    </div>
+  );
+}
+
+/** The host's pay sheet is open (or the mini-program's pay page), then: it said paid, the BFF is confirming. */
+export function InAppView() {
+  const { model, t, locale } = useView();
+  const option = model.selected.value;
+  if (!option) return null;
+  const confirming = model.sheet.value === 'confirming';
+  return (
+    <div class="result" data-part="in-app" data-state={model.sheet.value}>
+      <h2 tabIndex={-1} data-focus>
+        <BrandMark channel={option.channel} />
+        {confirming ? t.confirming : t.inApp(channelName(option, locale))}
+      </h2>
+      <span class="spinner" aria-hidden="true" />
+      <button type="button" class="link" onClick={() => model.back()}>
+        {t.chooseAnother}
+      </button>
     </div>
   );
 }

@@ -12,6 +12,8 @@ export interface ViewContext {
   readonly model: CheckoutModel;
   /** Unique within the page: radio-group names and ids of two widgets must not collide. */
   readonly uid: string;
+  /** Adds a lazily loaded view's stylesheet to the widget's shadow root (once per stylesheet). */
+  readonly addStyles: (css: string) => void;
 }
 
 export const Context = createContext<ViewContext | null>(null);

@@ -1,17 +1,17 @@
 // A QR code to scan with the phone, with the amount, the brand, a countdown by the server's clock and the live
-// status. The code is drawn from the QR chunk's path (no markup from a library); a renewed code replaces it in
-// place. "Pay on this device instead" appears where the channel has a product for this device.
+// status; in the QR chunk with the encoder, since it is shown only with a code. The code is drawn from the
+// encoder's path (no markup from a library); a renewed code replaces it in place. "Pay on this device instead"
+// appears where the channel has a product for this device.
 
-import { errorText } from '../i18n/index.ts';
-import { useView } from './context.ts';
-import { BrandMark } from './internal/BrandMark.tsx';
-import { Countdown } from './internal/Countdown.tsx';
-import { channelName } from './internal/names.ts';
+import { BrandMark, channelName, errorText, useView } from '../in-app/runtime.ts';
+import { Countdown } from './Countdown.tsx';
+import { CSS } from './styles.ts';
 
 const QUIET_ZONE = 4;
 
 export function QrView() {
-  const { model, t, locale, money } = useView();
+  const { model, t, locale, money, addStyles } = useView();
+  addStyles(CSS);
   const option = model.selected.value;
   const order = model.session.value?.order;
   const matrix = model.qr.value;

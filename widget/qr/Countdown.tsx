@@ -1,4 +1,4 @@
-import { useView } from '../context.ts';
+import { useView } from '../in-app/runtime.ts';
 
 /**
  * Time left to pay, by the server's clock. The visible timer is role="timer" (not announced each second); the
