@@ -14,7 +14,7 @@ const UA = {
 };
 
 async function terminalOf(page: Page): Promise<string | null> {
-  await page.goto('/');
+  await page.goto('/preview');
   const kind = page.getByTestId('terminal-kind');
   await expect(kind).toBeVisible();
   return kind.getAttribute('data-kind');
