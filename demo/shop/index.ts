@@ -57,6 +57,11 @@ export function shopApp(options: ShopOptions) {
   const api: MerchantApi = merchantApi({ bffUrl: options.bffUrl, merchantsFile: options.merchantsFile });
   const syncing = new Map<string, Promise<void>>();
   const again = new Set<string>();
+  // The cashier session each order's checkout page last opened, reused while it lasts: WeChat's sign-in puts the
+  // payer's openid on the session, and the widget, back on this page from the sign-in, must find it on the session
+  // it gets (a new one per visit would not have it, and JSAPI could never be paid). Kept in memory: after a restart
+  // the page opens a new one, which costs at most a second sign-in.
+  const sessions = new Map<string, { readonly token: string; readonly expiresAt: number }>();
 
   // The pages' policy: scripts only by nonce or from the cashier's origin, connections to the shop and the cashier,
   // forms to the shop and to the channel's gateway (UnionPay's pay page is a form post).
@@ -183,9 +188,14 @@ export function shopApp(options: ShopOptions) {
     if (order.status === 'closed' || order.status === 'failed') {
       return c.html(messagePage(ctx, t('checkoutTitle', { no: order.no }), t('notPayable', { status: t(`status_${order.status}` as const) }), { href: '/', label: t('backToShop') }));
     }
-    let session: string;
+    let session = sessions.get(order.no);
     try {
-      session = (await api.openSession(order.cashierOrderId ?? '')).token;
+      // A minute's margin, so the widget does not start on a session about to run out.
+      if (!session || session.expiresAt - now().getTime() < 60_000) {
+        const opened = await api.openSession(order.cashierOrderId ?? '');
+        session = { token: opened.token, expiresAt: Date.parse(opened.expiresAt) };
+        sessions.set(order.no, session);
+      }
     } catch (error) {
       if (isMerchantApiError(error) && error.code === 'order_expired') {
         void sync(order);
@@ -198,7 +208,7 @@ export function shopApp(options: ShopOptions) {
       }
       return c.html(messagePage(ctx, t('checkoutTitle', { no: order.no }), t('cashierUnavailable'), retry), 503);
     }
-    return c.html(checkoutPage(ctx, { order, session, widgetUrl }));
+    return c.html(checkoutPage(ctx, { order, session: session.token, widgetUrl }));
   }
 
   const refundNo = (order: ShopOrder) => {
