@@ -10,10 +10,28 @@ import type { Ack, NotificationResult, PaymentNotice, RefundNotice } from '../ch
 import type { Deps } from '../deps.ts';
 import { sha256 } from '../http.ts';
 import { attemptWithOrder } from '../store/attempts.ts';
-import { getInbox, insertInbox, markInbox, type InboxRow } from '../store/inbox.ts';
+import { getInbox, markInbox, type InboxRow } from '../store/inbox.ts';
 import { getOrderById } from '../store/orders.ts';
 import { refundByChannelNo, transitionRefund } from '../store/refunds.ts';
 import { applyTrade } from '../payments/refresh.ts';
+import { applier, inboxWriter, type Applier, type InboxWriter } from './group-commit.ts';
+
+// One group-commit writer per app (its deps), so its notification routes share rounds; with it, the queue that
+// applies what was stored, giving way to the writer (keyed on deps, not the store: applying uses its clock and log).
+const pipelines = new WeakMap<Deps, { readonly inbox: InboxWriter; readonly applying: Applier }>();
+function pipelineFor(deps: Deps) {
+  let pipeline = pipelines.get(deps);
+  if (!pipeline) {
+    const inbox = inboxWriter(deps.db);
+    const applying = applier(inbox, (row) =>
+      applyInbox(deps, row, { fresh: true }).catch((error: unknown) =>
+        deps.log({ level: 'warn', message: 'notification stored, not yet applied', id: row.id, error: error instanceof Error ? error.message : String(error) }),
+      ),
+    );
+    pipelines.set(deps, (pipeline = { inbox, applying }));
+  }
+  return pipeline;
+}
 
 export function notifyApi(deps: Deps) {
   return new Hono().post('/:channel', async (c) => {
@@ -30,9 +48,10 @@ export function notifyApi(deps: Deps) {
 
 /** Stores, cross-checks and applies one notification; answers what to acknowledge with. */
 export async function receive(deps: Deps, channel: ChannelId, headers: Record<string, string>, body: string, result: NotificationResult): Promise<Ack> {
+  const { inbox, applying } = pipelineFor(deps);
   if (!result.ok) {
     // Kept for review under its own key (a forged copy must not take the real event's place in the inbox).
-    await insertInbox(deps.db, {
+    await inbox.insert({
       channel,
       eventId: `rejected:${sha256(body + JSON.stringify(headers))}`,
       headers,
@@ -46,22 +65,26 @@ export async function receive(deps: Deps, channel: ChannelId, headers: Record<st
   }
   const { subject } = result;
   if (subject.kind === 'ignored') {
-    await insertInbox(deps.db, { channel, eventId: result.eventId, headers, body, verified: true, status: 'ignored', problem: subject.reason });
+    await inbox.insert({ channel, eventId: result.eventId, headers, body, verified: true, status: 'ignored', problem: subject.reason });
     return result.ack;
   }
-  // Stored, with the job that applies it, in one statement: acknowledged only once it is safe on disk.
-  const row = await insertInbox(deps.db, { channel, eventId: result.eventId, headers, body, verified: true, status: 'received', subject }, {
+  // Stored, with the job that applies it, in one statement (shared with concurrent deliveries): acknowledged only
+  // once that statement has committed.
+  const row = await inbox.insert({
+    channel,
+    eventId: result.eventId,
+    headers,
+    body,
+    verified: true,
+    status: 'received',
+    subject,
     applyAt: new Date(deps.now().getTime() + 5000),
   });
   // A duplicate delivery: already stored (and applied, or about to be). Acknowledge so the channel stops.
   if (!row) return result.ack;
-  // Applied right after the answer, off the acknowledgement's path (the channel's deadline is short); the job
-  // written with it applies it should this process die first.
-  setImmediate(() => {
-    applyInbox(deps, row, { fresh: true }).catch((error: unknown) =>
-      deps.log({ level: 'warn', message: 'notification stored, not yet applied', id: row.id, error: error instanceof Error ? error.message : String(error) }),
-    );
-  });
+  // Applied after the answer, off the acknowledgement's path (the channel's deadline is short); the job written
+  // with it applies it should this process die first, or its queue be full.
+  applying.push(row);
   return result.ack;
 }
 

@@ -68,6 +68,54 @@ export async function insertInbox(db: Queryable, row: NewInbox, options: { apply
   return inserted;
 }
 
+/** One row for `insertInboxMany`: with `applyAt`, the job that applies it is written in the same statement. */
+export interface NewInboxWithJob extends NewInbox {
+  readonly applyAt?: Date | undefined;
+}
+
+/**
+ * Stores several notifications in one statement (one commit): the inbox's group commit, so concurrent deliveries
+ * cost one round trip together. Answers in input order, undefined where that row's event was stored before (a
+ * duplicate delivery, also one earlier in the same list: the first wins, as with separate inserts in that order).
+ */
+export async function insertInboxMany(db: Queryable, rows: readonly NewInboxWithJob[]): Promise<(InboxRow | undefined)[]> {
+  if (rows.length === 0) return [];
+  const ids = rows.map(() => newId('ntf'));
+  // Columns travel as arrays (one fixed SQL text whatever the count); jsonb goes as text and is cast.
+  const inserted = await db.query<InboxRow>(
+    `WITH input AS (
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::boolean[], $7::text[], $8::text[],
+                            $9::text[], $10::text[], $11::text[], $12::timestamptz[]) WITH ORDINALITY
+         AS t(id, channel, event_id, headers, body, verified, status, problem, merchant_id, order_id, subject, apply_at, ord)
+     ), stored AS (
+       INSERT INTO notification_inbox (id, channel, event_id, headers, body, verified, status, problem, merchant_id, order_id, subject)
+       SELECT id, channel, event_id, headers::jsonb, body, verified, status, problem, merchant_id, order_id, subject::jsonb FROM input ORDER BY ord
+       ON CONFLICT (channel, event_id) DO NOTHING RETURNING *
+     ), job AS (
+       INSERT INTO jobs (kind, ref, run_at) SELECT 'apply-inbox', stored.id, input.apply_at FROM stored JOIN input ON input.id = stored.id
+       WHERE input.apply_at IS NOT NULL
+       ON CONFLICT (kind, ref) DO NOTHING
+     )
+     SELECT * FROM stored`,
+    [
+      ids,
+      rows.map((row) => row.channel),
+      rows.map((row) => row.eventId),
+      rows.map((row) => JSON.stringify(row.headers)),
+      rows.map((row) => row.body),
+      rows.map((row) => row.verified),
+      rows.map((row) => row.status),
+      rows.map((row) => row.problem ?? null),
+      rows.map((row) => row.merchantId ?? null),
+      rows.map((row) => row.orderId ?? null),
+      rows.map((row) => (row.subject === undefined ? null : JSON.stringify(row.subject))),
+      rows.map((row) => row.applyAt ?? null),
+    ],
+  );
+  const byId = new Map(inserted.map((row) => [row.id, row]));
+  return ids.map((id) => byId.get(id));
+}
+
 /** Settles a stored notification, recording which merchant and order it turned out to be about. */
 export async function markInbox(
   db: Queryable,
