@@ -3,6 +3,7 @@
 // (see `syntheticRow`) without holding the rows.
 
 import { Zip, ZipDeflate } from 'fflate';
+import { formatYuan } from '../../shared/money/index.ts';
 import { WECHAT_BILL_COLUMNS } from './wechatpay.ts';
 
 const LINES_PER_CHUNK = 2000;
@@ -20,8 +21,7 @@ export function syntheticRow(i: number): { kind: 'payment' | 'refund'; amount: n
   };
 }
 
-const yuan = (fen: number): string => `${Math.floor(fen / 100)}.${String(fen % 100).padStart(2, '0')}`;
-const fee5 = (fen: number): string => `${yuan(fen)}000`;
+const fee5 = (fen: number): string => `${formatYuan(fen)}000`;
 const pad = (n: number): string => String(n).padStart(2, '0');
 /** Beijing wall clock of second `s` of 2019-02-19 (wrapping at midnight). */
 const clock = (s: number): string => `2019-02-19 ${pad(Math.floor(s / 3600) % 24)}:${pad(Math.floor(s / 60) % 60)}:${pad(s % 60)}`;
@@ -39,11 +39,11 @@ export async function* generateWechatBill(rows: number): AsyncGenerator<Uint8Arr
     const fields =
       row.kind === 'payment'
         ? [clock(i), 'wxab8acd895ab1638a', '1921000401', '0', '', trade, row.orderNo, 'oHkLxtx0vUqe', 'NATIVE', 'SUCCESS',
-            'OTHERS', 'CNY', yuan(row.amount), '0.00', '0', '0', '0.00', '0.00', '', '', '商品', i % 3 === 0 ? 'a=1' : '',
-            fee5(row.fee), '0.60%', yuan(row.amount), '0.00', '']
+            'OTHERS', 'CNY', formatYuan(row.amount), '0.00', '0', '0', '0.00', '0.00', '', '', '商品', i % 3 === 0 ? 'a=1' : '',
+            fee5(row.fee), '0.60%', formatYuan(row.amount), '0.00', '']
         : [clock(i), 'wxab8acd895ab1638a', '1921000401', '0', '', trade, row.orderNo, 'oHkLxtx0vUqe', 'NATIVE', 'REFUND',
-            'OTHERS', 'CNY', '0.00', '0.00', `5000070967${String(i).padStart(19, '0')}`, row.refundNo, yuan(row.amount),
-            '0.00', 'ORIGINAL', 'SUCCESS', '商品', '', `-${fee5(row.fee)}`, '0.60%', '0.00', yuan(row.amount), ''];
+            'OTHERS', 'CNY', '0.00', '0.00', `5000070967${String(i).padStart(19, '0')}`, row.refundNo, formatYuan(row.amount),
+            '0.00', 'ORIGINAL', 'SUCCESS', '商品', '', `-${fee5(row.fee)}`, '0.60%', '0.00', formatYuan(row.amount), ''];
     if (row.kind === 'payment') {
       settlement += row.amount;
       fees += row.fee;
@@ -58,8 +58,8 @@ export async function* generateWechatBill(rows: number): AsyncGenerator<Uint8Arr
     }
   }
   lines.push('总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额');
-  const feeText = fees < 0 ? `-${yuan(-fees)}` : yuan(fees);
-  lines.push(`\`${rows}.0,\`${yuan(settlement)},\`${yuan(refunds)},\`0.00,\`${feeText},\`${yuan(settlement)},\`${yuan(refunds)}`);
+  const feeText = fees < 0 ? `-${formatYuan(-fees)}` : formatYuan(fees);
+  lines.push(`\`${rows}.0,\`${formatYuan(settlement)},\`${formatYuan(refunds)},\`0.00,\`${feeText},\`${formatYuan(settlement)},\`${formatYuan(refunds)}`);
   yield encoder.encode(`${lines.join('\r\n')}\r\n`);
 }
 
@@ -119,8 +119,8 @@ export function* alipayBillLines(rows: number): Generator<string> {
     // The real bill pads values with tabs (§2.9); the fee is deducted on payments (negative) and returned on refunds.
     yield [
       `${trade}\t`, `${row.orderNo}\t`, refund ? '退款' : '交易', '商品', clock(Math.max(0, i - 1)), clock(i), '', '', '', '',
-      'buyer@example.com', `${sign}${yuan(row.amount)}`, `${sign}${yuan(row.amount)}`, '0.00', '0.00', '0.00', '0.00', '0.00', '',
-      '0.00', '0.00', refund ? `${row.refundNo}\t` : '', `${refund ? '' : '-'}${yuan(row.fee)}`, '0.00', i % 3 === 0 ? '备注' : '',
+      'buyer@example.com', `${sign}${formatYuan(row.amount)}`, `${sign}${formatYuan(row.amount)}`, '0.00', '0.00', '0.00', '0.00', '0.00', '',
+      '0.00', '0.00', refund ? `${row.refundNo}\t` : '', `${refund ? '' : '-'}${formatYuan(row.fee)}`, '0.00', i % 3 === 0 ? '备注' : '',
     ].join(',');
     if (refund) {
       refunded += row.amount;
@@ -131,8 +131,8 @@ export function* alipayBillLines(rows: number): Generator<string> {
     }
   }
   yield '#-----------------------------------------业务明细列表结束------------------------------------';
-  yield `#交易合计：${paidCount}笔，商家实收共${yuan(paid)}元，商家优惠共0.00元`;
-  yield `#退款合计：${refundCount}笔，商家实收退款共-${yuan(refunded)}元，商家优惠退款共0.00元`;
+  yield `#交易合计：${paidCount}笔，商家实收共${formatYuan(paid)}元，商家优惠共0.00元`;
+  yield `#退款合计：${refundCount}笔，商家实收退款共-${formatYuan(refunded)}元，商家优惠退款共0.00元`;
   yield '#导出时间：[2019年02月20日 09:00:00]';
 }
 

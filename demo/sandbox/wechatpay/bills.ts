@@ -7,6 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { Hono } from 'hono';
 import { addMonths, formatBeijingTime, formatDay, parseDay, toBeijing } from '../../../shared/channels/beijing-time.ts';
 import { formatDecimalAmount, formatYuan, parseRate, roundHalfUp } from '../../../shared/money/index.ts';
+import { WECHAT_BILL_COLUMNS } from '../../../bff/bills/wechatpay.ts';
 import { SANDBOX_FEE_TERMS, dayBill, type BillEntry, type BillRow } from '../bills.ts';
 import type { OrderBook } from '../order-book.ts';
 import type { SandboxContext } from '../types.ts';
@@ -52,13 +53,8 @@ export function wechatpayBillEntries(orders: OrderBook): BillEntry[] {
 export const TRADE_BILL_TYPES = ['ALL', 'SUCCESS', 'REFUND'] as const;
 export type TradeBillType = (typeof TRADE_BILL_TYPES)[number];
 
-/** ALL: the 27 columns of vector W7 (bff/bills/wechatpay.ts WECHAT_BILL_COLUMNS reads them by name). */
-const ALL_COLUMNS = [
-  '交易时间', '公众账号ID', '商户号', '特约商户号', '设备号', '微信订单号', '商户订单号', '用户标识', '交易类型',
-  '交易状态', '付款银行', '货币种类', '应结订单金额', '代金券金额', '微信退款单号', '商户退款单号', '退款金额',
-  '充值券退款金额', '退款类型', '退款状态', '商品名称', '商户数据包', '手续费', '费率', '订单金额', '申请退款金额',
-  '费率备注',
-] as const;
+/** ALL: the 27 columns of vector W7, as the BFF's parser reads them. */
+const ALL_COLUMNS = WECHAT_BILL_COLUMNS;
 
 /**
  * SUCCESS files lack the refund columns; REFUND files add 退款申请时间 and 退款成功时间 (the real headers quoted in WxJava's
