@@ -4,7 +4,9 @@
 import { createHash } from 'node:crypto';
 import type { Context } from 'hono';
 import * as v from 'valibot';
+import type { Deps } from './deps.ts';
 import { ApiError } from './errors.ts';
+import type { MerchantRow, OrderRow } from './store/orders.ts';
 
 /** Parses the JSON body against `schema`; bad JSON and each schema issue become a 400 naming the field. */
 export async function parseJson<S extends v.GenericSchema>(c: Context, schema: S): Promise<v.InferOutput<S>> {
@@ -46,4 +48,13 @@ export function sha256(text: string): string {
 export function bearer(c: Context): string | undefined {
   const match = /^Bearer ([\x21-\x7e]{8,200})$/.exec(c.req.header('authorization') ?? '');
   return match?.[1];
+}
+
+/**
+ * The origins that may use an order's cashier (CORS, return URLs, WeChat sign-in's way back): the order's own list,
+ * else its merchant's, and the BFF's own origin, whose hand-off page (/checkout) runs the widget for any order.
+ */
+export function cashierOrigins(deps: Pick<Deps, 'publicUrl'>, order: Pick<OrderRow, 'allowed_origins'>, merchant: Pick<MerchantRow, 'allowed_origins'>): readonly string[] {
+  const listed = order.allowed_origins ?? merchant.allowed_origins;
+  return deps.publicUrl ? [...listed, new URL(deps.publicUrl).origin] : listed;
 }

@@ -10,13 +10,13 @@ import { ChannelIdSchema, TerminalEvidenceSchema, type TerminalEvidence } from '
 import { detectTerminal, type Terminal } from '../../shared/terminal/index.ts';
 import type { Deps } from '../deps.ts';
 import { ApiError } from '../errors.ts';
-import { bearer, parseJson, parseWith } from '../http.ts';
+import { bearer, cashierOrigins, parseJson, parseWith } from '../http.ts';
 import { pay, optionsFor } from '../payments/pay.ts';
 import { refreshOrder } from '../payments/refresh.ts';
 import { attemptsOf } from '../store/attempts.ts';
 import { getOrderById, merchantById, type MerchantRow, type OrderRow } from '../store/orders.ts';
 import { findSession, type SessionRow } from '../store/sessions.ts';
-import { allowedOrigins, miniProgramLogin, MiniProgramLoginSchema, payerOpenid, payerSummary, wechatOAuthPages } from './wechat-oauth.ts';
+import { miniProgramLogin, MiniProgramLoginSchema, payerOpenid, payerSummary, wechatOAuthPages } from './wechat-oauth.ts';
 
 type Env = { Variables: { order: OrderRow; merchant: MerchantRow; session: SessionRow } };
 
@@ -60,7 +60,7 @@ export function cashierApi(deps: Deps) {
     const order = row ? await getOrderById(deps.db, row.orderId) : undefined;
     const merchant = order ? await merchantById(deps.db, order.merchant_id) : undefined;
     if (!row || !order || !merchant) throw new ApiError(401, 'invalid_session', 'the cashier session is unknown or has expired');
-    if (origin !== undefined && !allowedOrigins(deps, order, merchant).includes(origin)) {
+    if (origin !== undefined && !cashierOrigins(deps, order, merchant).includes(origin)) {
       throw new ApiError(403, 'origin_not_allowed', `${origin} may not use this order's cashier`);
     }
     c.set('order', order);
@@ -106,7 +106,7 @@ export function cashierApi(deps: Deps) {
         const body = await parseJson(c, PayBodySchema);
         const order = c.get('order');
         const merchant = c.get('merchant');
-        if (body.returnUrl !== undefined && !allowedOrigins(deps, order, merchant).includes(new URL(body.returnUrl).origin)) {
+        if (body.returnUrl !== undefined && !cashierOrigins(deps, order, merchant).includes(new URL(body.returnUrl).origin)) {
           throw new ApiError(422, 'return_url_not_allowed', 'returnUrl must be on an origin this order allows', 'returnUrl');
         }
         const evidence = body.evidence ?? {};

@@ -45,8 +45,8 @@ import type { Option } from '../../shared/schemas/index.ts';
 import { BAD_CODE_ERRCODES, OPENID, STATE, type CodeExchange } from '../channels/wechatpay/oauth.ts';
 import type { Deps } from '../deps.ts';
 import { ApiError } from '../errors.ts';
-import { parseWith } from '../http.ts';
-import { getOrderById, merchantById, type MerchantRow, type OrderRow } from '../store/orders.ts';
+import { cashierOrigins, parseWith } from '../http.ts';
+import { getOrderById, merchantById } from '../store/orders.ts';
 import {
   createOAuthState,
   findSession,
@@ -74,13 +74,6 @@ const StartQuerySchema = v.object({
 
 export const MiniProgramLoginSchema = v.strictObject({ code: CODE });
 
-/** The origins that may hold this order's cashier: the order's own list, else the merchant's (CORS uses the same). */
-export function allowedOrigins(deps: Deps, order: OrderRow, merchant: MerchantRow): readonly string[] {
-  // The BFF's own origin too: its hand-off page (/checkout) runs the widget for an order opened elsewhere.
-  const own = deps.publicUrl ? new URL(deps.publicUrl).origin : undefined;
-  const listed = order.allowed_origins ?? merchant.allowed_origins;
-  return own === undefined ? listed : [...listed, own];
-}
 
 /** GET /wechat/oauth and its callback: browser navigations, answered before the cashier API's bearer check. */
 export function wechatOAuthPages(deps: Deps) {
@@ -92,7 +85,7 @@ export function wechatOAuthPages(deps: Deps) {
       const merchant = order ? await merchantById(deps.db, order.merchant_id) : undefined;
       if (!session || !order || !merchant) throw new ApiError(401, 'invalid_session', 'the cashier session is unknown or has expired');
       const target = new URL(query.return);
-      if (!['http:', 'https:'].includes(target.protocol) || !allowedOrigins(deps, order, merchant).includes(target.origin)) {
+      if (!['http:', 'https:'].includes(target.protocol) || !cashierOrigins(deps, order, merchant).includes(target.origin)) {
         throw new ApiError(400, 'return_url_not_allowed', 'return must be on an origin this order allows', 'return');
       }
       const oauth = deps.wechatOAuth;
